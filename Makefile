@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Rust module builds against the patched kernel tree in KDIR; by
+# default the cached test kernel (built on demand by scripts/build-kernel.sh).
+#
+#   make [module]        build src/fanotify_filters.ko
+#   make tests           build the test and example programs into build/
+#   make test            set up, build, boot and run all tests (README)
+#   make demo            boot and show the subtree filter at work
+#   make stress          10 minutes of races on the debug kernel
+#   make check           rustfmt, clippy and checkpatch --strict
+#   make rust-analyzer   write rust-project.json for editors
+
+# test and demo set the machine up first; everything else needs a kernel.
+ifeq ($(filter test demo stress,$(MAKECMDGOALS)),)
+ifeq ($(KDIR),)
+KDIR := $(shell $(CURDIR)/scripts/build-kernel.sh test)
+endif
+endif
+KMAKE := $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=/usr/bin/rustc \
+	 BINDGEN=/usr/local/bin/bindgen
+
+module:
+	$(KMAKE) W=1 modules
+
+tests:
+	$(MAKE) -C tests KDIR=$(KDIR) OUT=$(CURDIR)/build/tests
+	$(MAKE) -C examples KDIR=$(KDIR) OUT=$(CURDIR)/build/examples
+
+test:
+	scripts/test.sh
+
+demo:
+	scripts/demo.sh
+
+stress:
+	scripts/stress.sh $(STRESS_SECONDS)
+
+clippy:
+	$(KMAKE) CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver W=1 modules
+
+fmt-check:
+	/usr/bin/rustfmt --check --edition 2021 --config-path $(KDIR)/.rustfmt.toml \
+		src/fanotify_filters.rs
+
+checkpatch:
+	scripts/checkpatch.sh
+
+check: fmt-check clippy checkpatch
+
+rust-analyzer:
+	$(KMAKE) rust-analyzer
+
+clean:
+	$(KMAKE) clean
+	rm -rf build
+
+.PHONY: module tests test demo stress clippy fmt-check checkpatch check rust-analyzer clean

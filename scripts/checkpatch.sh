@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs the kernel's checkpatch.pl --strict over the patch series and the
+# C test programs.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+# spdxcheck.py needs the Debian python3 with python3-ply and python3-git.
+export PATH=/usr/bin:$PATH
+tree=$("$REPO/scripts/kernel-tree.sh" test)
+# Run from the kernel tree: inside this repo's git checkout checkpatch
+# would check the patch files as added source files.
+cd "$tree"
+rc=0
+while read -r p; do
+	[[ -z $p || $p == \#* ]] && continue
+	"$tree/scripts/checkpatch.pl" --strict --quiet "$REPO/patches/$p" || rc=1
+done <"$REPO/patches/series"
+"$tree/scripts/checkpatch.pl" --strict --quiet --no-tree \
+	-f "$REPO"/tests/*.[ch] "$REPO"/examples/*.c || rc=1
+((rc == 0)) && msg "checkpatch --strict: clean"
+exit "$rc"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# demo.sh: sets up, builds, boots the patched kernel, loads the Rust module
+# and runs examples/watch_subtree.c in the VM: one directory of a tmpfs is
+# watched through a filesystem mark, with and without the subtree filter.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+"$REPO/scripts/setup.sh"
+kdir=$("$REPO/scripts/build-kernel.sh" test)
+make -s -C "$REPO" KDIR="$kdir" module tests
+out=$REPO/build/demo
+rm -rf "$out"
+mkdir -p "$out"
+"$REPO/qemu/run-vm.sh" "$kdir" "$out" 600 -- \
+	"insmod $REPO/src/fanotify_filters.ko &&" \
+	"$REPO/build/examples/watch_subtree >$out/demo.log 2>&1;" \
+	"echo \$? >$out/rc; dmesg >$out/dmesg.log"
+cat "$out/demo.log" 2>/dev/null || die "the demo produced no output (see $out/console.log)"
+[[ $(cat "$out/rc" 2>/dev/null) == 0 ]] || die "the demo failed (see $out/)"

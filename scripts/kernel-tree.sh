@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kernel-tree.sh [test|debug]: makes sure the patched, configured kernel
+# tree for a flavor exists in the cache and prints its path.  The tree is
+# keyed by the hash of tarball version, patches and config (lib.sh).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+flavor=${1:-test}
+dir=$(kernel_dir "$flavor")
+[[ -f $dir/.fanfilter-configured ]] && { echo "$dir"; exit 0; }
+
+[[ -f $KERNEL_TARBALL ]] || die "$KERNEL_TARBALL missing: run scripts/setup.sh"
+rm -rf "$dir" "$dir.tmp"
+mkdir -p "$dir.tmp"
+msg "unpacking $KERNEL_TARBALL"
+tar -xf "$KERNEL_TARBALL" -C "$dir.tmp" --strip-components=1
+while read -r p; do
+	[[ -z $p || $p == \#* ]] && continue
+	msg "applying $p"
+	git -C "$dir.tmp" apply --whitespace=error-all "$REPO/patches/$p" ||
+		die "patch $p does not apply"
+done < "$REPO/patches/series"
+
+(
+	cd "$dir.tmp"
+	"${KMAKE[@]}" -s tinyconfig
+	frags=("$REPO/qemu/kernel.config")
+	[[ $flavor == test ]] || frags+=("$REPO/qemu/kernel-$flavor.config")
+	scripts/kconfig/merge_config.sh -m .config "${frags[@]}" >/dev/null
+	"${KMAKE[@]}" -s olddefconfig
+	# merge_config does not fail on dropped options; check the ones that
+	# matter, since e.g. MODVERSIONS silently removes RUST.
+	for f in "${frags[@]}"; do
+		grep -E '^CONFIG_[A-Z0-9_]+=y' "$f" | while read -r want; do
+			grep -qx "$want" .config || die "$want did not survive olddefconfig"
+		done
+	done
+)
+touch "$dir.tmp/.fanfilter-configured"
+mv "$dir.tmp" "$dir"
+echo "$dir"

@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings of the project's scripts; sourced, not run.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Everything large (kernel trees, the venv) lives outside the repo.
+CACHE=${FANFILTER_CACHE:-/var/cache/fanfilter}
+KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
+VENV=$CACHE/venv
+# The kernel and the module must be built by the very same rustc.
+export RUSTC=/usr/bin/rustc
+export LLVM=1
+export PATH=$VENV/bin:/usr/local/bin:$PATH
+KMAKE=(make LLVM=1 RUSTC=/usr/bin/rustc BINDGEN=/usr/local/bin/bindgen)
+
+msg() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Hash of everything a kernel build depends on: the source tarball, the
+# patch series and the config fragments.  A change in any of them gives a
+# new cache entry.
+kernel_key() {
+	local flavor=${1:-test}
+	{
+		dpkg-query -W -f='${Version}\n' linux-source-6.12
+		cat "$REPO/patches/series"
+		while read -r p; do
+			[[ -z $p || $p == \#* ]] || cat "$REPO/patches/$p"
+		done < "$REPO/patches/series"
+		cat "$REPO/qemu/kernel.config"
+		[[ $flavor == test ]] || cat "$REPO/qemu/kernel-$flavor.config"
+		echo "$flavor"
+		/usr/bin/rustc --version
+		clang --version | head -1
+	} | sha256sum | cut -c1-16
+}
+
+# The built kernel tree for a flavor ("test" or "debug").
+kernel_dir() {
+	local flavor=${1:-test}
+	echo "$CACHE/kernel-$flavor-$(kernel_key "$flavor")"
+}

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe abstraction of in-kernel fanotify filters.
+//!
+//! C header: `include/linux/fanotify_filter.h` (added by this project's
+//! kernel patch series).
+//!
+//! A filter type implements [`Filter`]. [`Registration`] turns the impl into
+//! a constant `struct fanotify_filter_ops` whose callbacks are the
+//! trampolines of [`Adapter`], and registers it under [`Filter::NAME`]. User
+//! space then attaches the filter to a fanotify group; each attachment gets
+//! its own [`Filter::State`], built in place by pin-init from the attach
+//! arguments and dropped after the kernel has detached it and waited for
+//! every concurrent [`Filter::filter`] call to finish.
+//!
+//! This module and its children are the only place of the crate that uses
+//! `unsafe`.
+
+mod event;
+
+pub use event::{Ancestry, Denial, Event, EventMask, InodeId, Permission};
+
+use core::marker::PhantomData;
+use kernel::{
+    bindings,
+    error::to_result,
+    ffi::{c_int, c_void},
+    prelude::*,
+    types::ForeignOwnable,
+    ThisModule,
+};
+
+/// What a filter decides for one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Hand the event to the group, as if there were no filter.
+    Send,
+    /// Drop the event for this group before anything is allocated. For a
+    /// permission event, the group allows the access without asking user
+    /// space.
+    Skip,
+    /// Deny a permission event. Only [`Permission::deny`] makes one, so a
+    /// filter cannot deny an event that is not a permission event.
+    Deny(Denial),
+}
+
+impl Verdict {
+    fn to_c(self) -> c_int {
+        match self {
+            Verdict::Send => bindings::fanotify_filter_verdict_FAN_FILTER_SEND as c_int,
+            Verdict::Skip => bindings::fanotify_filter_verdict_FAN_FILTER_SKIP as c_int,
+            Verdict::Deny(denial) => denial.0.to_errno(),
+        }
+    }
+}
+
+/// A fanotify filter type.
+///
+/// The kernel calls [`Filter::init`] when user space attaches the filter to
+/// a group, [`Filter::filter`] for every event the group's marks select, and
+/// drops the state after the filter is detached or the group is closed.
+#[vtable]
+pub trait Filter {
+    /// Name under which user space finds the filter: at most 31 printable
+    /// ASCII bytes, no spaces or `/`.
+    const NAME: &'static CStr;
+
+    /// One-line description, shown in sysfs.
+    const DESCRIPTION: &'static CStr;
+
+    /// Format of the attach arguments, shown in sysfs.
+    const ARGS_DESCRIPTION: &'static CStr;
+
+    /// Whether a group may attach the filter without `CAP_SYS_ADMIN`.
+    const UNPRIVILEGED: bool = false;
+
+    /// Per-attachment state.
+    ///
+    /// `filter` runs on many CPUs at once, hence `Send + Sync`.
+    type State: Send + Sync + 'static;
+
+    /// Parses the attach arguments and returns an initializer of the state.
+    ///
+    /// `args` is a kernel copy of the bytes user space passed (empty if it
+    /// passed none). Runs in the context of the attaching task; an error is
+    /// returned to it and nothing is attached.
+    fn init(args: &[u8]) -> Result<impl PinInit<Self::State, Error>>;
+
+    /// Decides about one event.
+    ///
+    /// Runs in process context of the task that caused the event.
+    fn filter(state: &Self::State, event: &Event<'_>) -> Verdict;
+}
+
+/// Turns a [`Filter`] impl into the C ops table.
+///
+/// # Invariants
+///
+/// `OPS` only contains trampolines of this type, which uphold the contract
+/// of `struct fanotify_filter_ops`.
+pub struct Adapter<T: Filter>(PhantomData<T>);
+
+impl<T: Filter> Adapter<T> {
+    const OPS: bindings::fanotify_filter_ops = bindings::fanotify_filter_ops {
+        filter: Some(Self::filter_callback),
+        init: Some(Self::init_callback),
+        // The kernel falls back to `init` to build the new state.
+        reconfigure: None,
+        free: Some(Self::free_callback),
+        name: T::NAME.as_char_ptr(),
+        desc: T::DESCRIPTION.as_char_ptr(),
+        args_desc: T::ARGS_DESCRIPTION.as_char_ptr(),
+        flags: if T::UNPRIVILEGED {
+            bindings::FAN_FILTER_F_UNPRIV
+        } else {
+            0
+        },
+    };
+
+    /// Returns the ops table; constant, so it lives as long as the module.
+    const fn build() -> &'static bindings::fanotify_filter_ops {
+        &Self::OPS
+    }
+
+    /// Builds the state of a new attachment.
+    ///
+    /// # Safety
+    ///
+    /// `args` is null or valid for reads of `args_size` bytes for the
+    /// duration of the call (the C side passes its kernel copy of the user
+    /// arguments, or null when `args_size` is 0).
+    unsafe extern "C" fn init_callback(args: *const c_void, args_size: u32) -> *mut c_void {
+        let args: &[u8] = if args.is_null() || args_size == 0 {
+            &[]
+        } else {
+            // SAFETY: by the function's safety requirements `args` points to
+            // `args_size` readable bytes that nobody writes during this call.
+            unsafe { core::slice::from_raw_parts(args.cast::<u8>(), args_size as usize) }
+        };
+        let state = T::init(args).and_then(|init| KBox::pin_init(init, GFP_KERNEL));
+        match state {
+            // The C side stores the pointer and hands it back to
+            // `filter_callback` and, exactly once, to `free_callback`.
+            Ok(state) => state.into_foreign().cast_mut(),
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    /// Runs the filter for one event.
+    ///
+    /// # Safety
+    ///
+    /// - `state` was returned by `init_callback` and `free_callback` has not
+    ///   been called for it; the C side guarantees this by calling the filter
+    ///   under the fsnotify mark SRCU and freeing only after a grace period.
+    /// - `data`, `data_type`, `dir` and `name` are the arguments `fsnotify()`
+    ///   was called with and stay valid for the duration of the call.
+    unsafe extern "C" fn filter_callback(
+        state: *mut c_void,
+        mask: u32,
+        data: *const c_void,
+        data_type: c_int,
+        dir: *mut bindings::inode,
+        name: *const bindings::qstr,
+    ) -> c_int {
+        // SAFETY: `state` came from `into_foreign` of a `Pin<KBox<T::State>>`
+        // in `init_callback` and has not been freed (safety requirements).
+        let state = unsafe { <Pin<KBox<T::State>> as ForeignOwnable>::borrow(state) };
+        // SAFETY: the arguments are valid for the duration of this call, and
+        // the event does not outlive it.
+        let event = unsafe { Event::from_raw(mask, data, data_type, dir, name) };
+        T::filter(state.get_ref(), &event).to_c()
+    }
+
+    /// Drops the state of an attachment.
+    ///
+    /// # Safety
+    ///
+    /// `state` was returned by `init_callback`, this is the only call for it,
+    /// and no `filter_callback` for it is running or will run.
+    unsafe extern "C" fn free_callback(state: *mut c_void) {
+        // SAFETY: ownership of the `Pin<KBox<T::State>>` created in
+        // `init_callback` comes back here exactly once (safety requirements).
+        drop(unsafe { <Pin<KBox<T::State>> as ForeignOwnable>::from_foreign(state) });
+    }
+}
+
+/// A registered filter type; dropping it unregisters the filter.
+///
+/// # Invariants
+///
+/// `ops` is registered with the kernel for as long as this object lives.
+pub struct Registration<T: Filter> {
+    ops: &'static bindings::fanotify_filter_ops,
+    _filter: PhantomData<T>,
+}
+
+impl<T: Filter> Registration<T> {
+    /// Registers `T` on behalf of `module`.
+    pub fn new(module: &'static ThisModule) -> Result<Self> {
+        let ops = Adapter::<T>::build();
+        // SAFETY: `ops` is a constant table that lives as long as the module,
+        // and every attachment pins the module by the reference the C side
+        // takes on `module`, so the table outlives every use.
+        to_result(unsafe { bindings::__fanotify_filter_register(ops, module.as_ptr()) })?;
+        Ok(Self {
+            ops,
+            _filter: PhantomData,
+        })
+    }
+}
+
+impl<T: Filter> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: `self.ops` is registered (type invariant) and is the very
+        // pointer that was passed to the register call.
+        unsafe { bindings::fanotify_filter_unregister(self.ops) };
+    }
+}
+
+// SAFETY: a registration is only a handle; the kernel serializes register
+// and unregister internally, so it may be dropped from any thread.
+unsafe impl<T: Filter> Send for Registration<T> {}
+// SAFETY: a shared registration offers no operation at all.
+unsafe impl<T: Filter> Sync for Registration<T> {}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Sets of directories given as fds at attach, shared by the filters that
+//! match objects "at or below one of these directories".
+
+use crate::fanotify::InodeId;
+use kernel::prelude::*;
+
+/// Most roots one attachment may name.
+pub(crate) const MAX_ROOTS: usize = 4096;
+/// Size of the `version` + `nr_roots` header of the args structs.
+pub(crate) const HEADER_SIZE: usize = 8;
+
+/// Set of root identities: open addressing with linear probing, at most
+/// half full, built once at attach and read-only afterwards, so a lookup
+/// costs one hash and usually one probe, whatever the number of roots.
+pub(crate) struct RootSet {
+    slots: KVec<Option<InodeId>>,
+    mask: usize,
+}
+
+impl RootSet {
+    pub(crate) fn new(roots: &[InodeId]) -> Result<Self> {
+        let capacity = (roots.len() * 2).next_power_of_two().max(8);
+        let mut slots = KVec::with_capacity(capacity, GFP_KERNEL)?;
+        for _ in 0..capacity {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        let mut set = Self {
+            slots,
+            mask: capacity - 1,
+        };
+        for root in roots {
+            set.insert(*root);
+        }
+        Ok(set)
+    }
+
+    fn insert(&mut self, id: InodeId) {
+        let mut i = id.hash() as usize & self.mask;
+        loop {
+            match self.slots[i] {
+                Some(existing) if existing == id => return,
+                Some(_) => i = (i + 1) & self.mask,
+                None => {
+                    self.slots[i] = Some(id);
+                    return;
+                }
+            }
+        }
+    }
+
+    pub(crate) fn contains(&self, id: &InodeId) -> bool {
+        let mut i = id.hash() as usize & self.mask;
+        // Terminates: the table is at most half full.
+        loop {
+            match &self.slots[i] {
+                Some(existing) if existing == id => return true,
+                Some(_) => i = (i + 1) & self.mask,
+                None => return false,
+            }
+        }
+    }
+}
+
+/// Reads a native-endian `u32` at byte offset `at`.
+pub(crate) fn read_u32(bytes: &[u8], at: usize) -> Result<u32> {
+    let field = bytes.get(at..at + 4).ok_or(EINVAL)?;
+    let mut raw = [0u8; 4];
+    raw.copy_from_slice(field);
+    Ok(u32::from_ne_bytes(raw))
+}
+
+/// Resolves `nr` directory fds stored as `s32`s from byte offset `at` to
+/// the end of `args`, which must hold exactly those.
+pub(crate) fn parse_fds(args: &[u8], at: usize, nr: usize) -> Result<KVec<InodeId>> {
+    if nr == 0 || nr > MAX_ROOTS || args.len() != at + 4 * nr {
+        return Err(EINVAL);
+    }
+    let mut roots = KVec::with_capacity(nr, GFP_KERNEL)?;
+    for i in 0..nr {
+        let fd = read_u32(args, at + 4 * i)? as i32;
+        roots.push(InodeId::of_dir_fd(fd)?, GFP_KERNEL)?;
+    }
+    Ok(roots)
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `subtree`: send only events on objects at or below one of a set of
+//! directories.
+//!
+//! Args: `struct fan_subtree_args` of `src/uapi/fanotify_filters.h`. The
+//! roots are kept as [`InodeId`]s in an open-addressing hash set, so one walk
+//! from the event's object to the filesystem root decides membership,
+//! whatever the number of roots.
+
+use super::roots::{parse_fds, read_u32, RootSet, HEADER_SIZE};
+use crate::fanotify::{Ancestry, Event, Filter, Verdict};
+use kernel::{c_str, prelude::*};
+
+const ARGS_VERSION: u32 = 1;
+/// Longest ancestor chain walked; deeper objects are sent, not lost.
+const MAX_DEPTH: usize = 2048;
+
+/// Parses `struct fan_subtree_args` and resolves the root fds.
+fn parse_roots(args: &[u8]) -> Result<KVec<crate::fanotify::InodeId>> {
+    if args.len() < HEADER_SIZE || read_u32(args, 0)? != ARGS_VERSION {
+        return Err(EINVAL);
+    }
+    let nr_roots = read_u32(args, 4)? as usize;
+    parse_fds(args, HEADER_SIZE, nr_roots)
+}
+
+/// State of one attachment.
+#[pin_data]
+pub(crate) struct SubtreeState {
+    roots: RootSet,
+}
+
+/// The `subtree` filter type.
+pub(crate) struct Subtree;
+
+#[vtable]
+impl Filter for Subtree {
+    const NAME: &'static CStr = c_str!("subtree");
+    const DESCRIPTION: &'static CStr = c_str!("send only events at or below the given directories");
+    const ARGS_DESCRIPTION: &'static CStr =
+        c_str!("struct fan_subtree_args { u32 version = 1; u32 nr_roots <= 4096; s32 root_fds[nr_roots]; }");
+    type State = SubtreeState;
+
+    fn init(args: &[u8]) -> Result<impl PinInit<SubtreeState, Error>> {
+        let roots = RootSet::new(&parse_roots(args)?)?;
+        Ok(try_pin_init!(SubtreeState { roots }))
+    }
+
+    fn filter(state: &SubtreeState, event: &Event<'_>) -> Verdict {
+        match event.find_ancestor(MAX_DEPTH, |id| state.roots.contains(id)) {
+            Ancestry::NotFound => Verdict::Skip,
+            // Inside, or unknown: never lose an event the user may want.
+            Ancestry::Found | Ancestry::Unknown => Verdict::Send,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "guard" filter answers permission events in the kernel: opens below
+ * a protected directory fail with EPERM for non-exempt processes, every
+ * other open is allowed without user space being asked.  The listener in
+ * these tests never answers, so an open that reached user space would
+ * block: each open runs in a child with a deadline.
+ */
+#include "fanfilter_test.h"
+#include "kselftest_harness.h"
+
+#define BLOCKED 99
+
+FIXTURE(guard) {
+	struct test_fs fs;
+	int fan_fd;
+	int in_fd;
+};
+
+FIXTURE_SETUP(guard)
+{
+	ASSERT_EQ(0, test_fs_setup(&self->fs));
+	ASSERT_EQ(0, touch_write(self->fs.in, "secret"));
+	ASSERT_EQ(0, touch_write(self->fs.out, "public"));
+	self->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_NONBLOCK,
+				     O_RDONLY);
+	ASSERT_LE(0, self->fan_fd);
+	self->in_fd = open(self->fs.in, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, self->in_fd);
+}
+
+FIXTURE_TEARDOWN(guard)
+{
+	close(self->in_fd);
+	close(self->fan_fd);
+	test_fs_teardown(&self->fs);
+}
+
+static int attach_guard(int fan_fd, int root_fd, const pid_t *exempt,
+			int nr_exempt)
+{
+	struct fan_guard_args *a;
+	__u32 size;
+	int i, ret;
+
+	size = sizeof(*a) + (nr_exempt + 1) * sizeof(a->ids[0]);
+	a = calloc(1, size);
+	if (!a)
+		return -1;
+	a->version = FAN_GUARD_ARGS_VERSION;
+	a->nr_roots = 1;
+	a->nr_exempt = nr_exempt;
+	for (i = 0; i < nr_exempt; i++)
+		a->ids[i] = exempt[i];
+	a->ids[nr_exempt] = root_fd;
+	ret = filter_attach(fan_fd, "guard", a, size);
+	free(a);
+	return ret;
+}
+
+/*
+ * Open @dir/@name in a child process: 0 on success, the errno on failure,
+ * BLOCKED if the open waited for user space for a second.
+ */
+static int open_in_child(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int status, i;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(path, O_RDONLY);
+
+		_exit(fd < 0 ? errno : 0);
+	}
+	for (i = 0; i < 100; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return BLOCKED;
+}
+
+TEST_F(guard, denies_inside_allows_outside_in_kernel)
+{
+	char line[256];
+
+	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				   FAN_OPEN_PERM, AT_FDCWD, self->fs.root));
+	ASSERT_EQ(0, attach_guard(self->fan_fd, self->in_fd, NULL, 0));
+
+	EXPECT_EQ(EPERM, open_in_child(self->fs.in, "secret"));
+	EXPECT_EQ(0, open_in_child(self->fs.out, "public"));
+
+	/* Nothing was queued for user space. */
+	EXPECT_EQ(-1, read(self->fan_fd, line, sizeof(line)));
+	EXPECT_EQ(EAGAIN, errno);
+
+	filter_fdinfo(self->fan_fd, line, sizeof(line));
+	EXPECT_STREQ("fanotify filter:guard seen:2 skipped:1 sent:0 denied:1 invalid:0\n",
+		     line);
+}
+
+TEST_F(guard, exempt_process_is_allowed)
+{
+	pid_t me = getpid();
+	char path[PATH_MAX];
+	int fd;
+
+	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				   FAN_OPEN_PERM, AT_FDCWD, self->fs.root));
+	ASSERT_EQ(0, attach_guard(self->fan_fd, self->in_fd, &me, 1));
+	/* open_in_child() forks: the child is not exempt... */
+	EXPECT_EQ(EPERM, open_in_child(self->fs.in, "secret"));
+	/* ...but this process is. */
+	snprintf(path, sizeof(path), "%s/secret", self->fs.in);
+	fd = open(path, O_RDONLY);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+TEST_F(guard, without_filter_permission_events_reach_user_space)
+{
+	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				   FAN_OPEN_PERM, AT_FDCWD, self->fs.root));
+	/* Nobody answers, so the open waits: proof that the filter above
+	 * really answered in the kernel.
+	 */
+	EXPECT_EQ(BLOCKED, open_in_child(self->fs.out, "public"));
+}
+
+TEST_F(guard, notification_events_pass_unchanged)
+{
+	struct event_paths ev;
+	int fd;
+
+	fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				   FAN_CLOSE_WRITE, AT_FDCWD, self->fs.root));
+	ASSERT_EQ(0, attach_guard(fd, self->in_fd, NULL, 0));
+	ASSERT_EQ(0, touch_write(self->fs.in, "secret"));
+	ASSERT_EQ(0, touch_write(self->fs.out, "public"));
+	ASSERT_EQ(0, read_event_paths(fd, FAN_CLOSE_WRITE, &ev));
+	EXPECT_EQ(2, ev.nr);
+	close(fd);
+}
+
+TEST_F(guard, bad_args_einval)
+{
+	struct fan_guard_args a = {
+		.version = FAN_GUARD_ARGS_VERSION,
+		.nr_roots = 1,
+		.nr_exempt = FAN_GUARD_MAX_EXEMPT + 1,
+	};
+
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "guard", &a, sizeof(a)));
+	EXPECT_EQ(EINVAL, errno);
+	a.nr_exempt = 0;
+	a.zero = 1;
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "guard", &a, sizeof(a)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, filter_detach(self->fan_fd));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_HARNESS_MAIN
