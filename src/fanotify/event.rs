@@ -2,8 +2,8 @@
 
 //! The event a filter is asked about, borrowed for one callback.
 
-use core::{marker::PhantomData, ptr};
 use super::Verdict;
+use core::{marker::PhantomData, ptr};
 use kernel::{
     bindings,
     error::{code::*, Error, Result},
@@ -134,7 +134,8 @@ impl InodeId {
 
     /// A well-mixed hash of the identity, for hash tables.
     pub fn hash(&self) -> u64 {
-        let mut h = (self.sb as u64).rotate_left(29) ^ self.ino ^ (u64::from(self.generation) << 32);
+        let mut h =
+            (self.sb as u64).rotate_left(29) ^ self.ino ^ (u64::from(self.generation) << 32);
         // Finalizer of splitmix64.
         h ^= h >> 30;
         h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);

@@ -37,7 +37,9 @@ impl Filter for Guard {
     type State = GuardState;
 
     fn init(args: &[u8]) -> Result<impl PinInit<GuardState, Error>> {
-        if args.len() < HEADER_SIZE || read_u32(args, 0)? != ARGS_VERSION || read_u32(args, 12)? != 0
+        if args.len() < HEADER_SIZE
+            || read_u32(args, 0)? != ARGS_VERSION
+            || read_u32(args, 12)? != 0
         {
             return Err(EINVAL);
         }
