@@ -143,25 +143,75 @@ TEST_F(api, not_a_fanotify_fd_enotty)
 	close(ino_fd);
 }
 
-TEST_F(api, unprivileged_eperm)
+/* Run @fn in a child that dropped root; returns its exit status. */
+static int as_nobody(int (*fn)(void *), void *arg)
 {
 	pid_t pid = fork();
 	int status;
 
-	ASSERT_LE(0, pid);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
-		/* Keep the fanotify fd, drop root. */
 		if (setresgid(65534, 65534, 65534) ||
 		    setresuid(65534, 65534, 65534))
-			_exit(2);
-		if (ioctl(self->fan_fd, FAN_IOC_ADD_FILTER, &self->args) != -1)
-			_exit(3);
-		_exit(errno == EPERM ? 0 : 4);
+			_exit(100);
+		_exit(fn(arg));
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Attach "guard" (root-only) to a root-made group: 0 if EPERM. */
+static int attach_root_only(void *arg)
+{
+	int fan_fd = *(int *)arg;
+	struct fan_guard_args a = {
+		.version = FAN_GUARD_ARGS_VERSION,
+		.nr_roots = 1,
+	};
+	struct {
+		struct fan_guard_args a;
+		__s32 fd;
+	} args = { .a = a, .fd = open("/tmp", O_RDONLY | O_DIRECTORY) };
+
+	if (filter_attach(fan_fd, "guard", &args, sizeof(args)) != -1)
+		return 1;
+	return errno == EPERM ? 0 : 2;
+}
+
+/* An unprivileged group attaches "subtree", which opts in: 0 if it works. */
+static int attach_unprivileged(void *arg)
+{
+	struct fan_subtree_args *a;
+	int fan_fd, dir_fd, ret;
+	__u32 size;
+
+	fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID, O_RDONLY);
+	if (fan_fd < 0)
+		return 3;
+	dir_fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+	if (fanotify_mark(fan_fd, FAN_MARK_ADD, FAN_CREATE | FAN_EVENT_ON_CHILD,
+			  AT_FDCWD, "/tmp"))
+		return 4;
+	a = subtree_args(&dir_fd, 1, &size);
+	ret = filter_attach(fan_fd, "subtree", a, size) ? 5 : 0;
+	/* ...but not "guard". */
+	if (!ret)
+		ret = filter_detach(fan_fd) || attach_root_only(&fan_fd) ? 6 : 0;
+	free(a);
+	return ret;
+}
+
+TEST_F(api, unprivileged_eperm_for_root_only_filter)
+{
+	EXPECT_EQ(0, as_nobody(attach_root_only, &self->fan_fd));
 	EXPECT_TRUE(nothing_attached(self->fan_fd));
+}
+
+TEST_F(api, unprivileged_group_attaches_opt_in_filter)
+{
+	EXPECT_EQ(0, as_nobody(attach_unprivileged, NULL));
 }
 
 TEST_F(api, close_with_filter_attached_releases_module)
@@ -223,7 +273,13 @@ TEST_F(api, sysfs_lists_filter)
 	ASSERT_NE(NULL, f);
 	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
 	fclose(f);
+	EXPECT_STREQ("unprivileged\n", buf);
+
 	/* Root-only unless the filter opts in. */
+	f = fopen("/sys/fs/fanotify/filters/guard/flags", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
+	fclose(f);
 	EXPECT_STREQ("\n", buf);
 }
 

@@ -40,6 +40,9 @@ impl Filter for Subtree {
     const DESCRIPTION: &'static CStr = c_str!("send only events at or below the given directories");
     const ARGS_DESCRIPTION: &'static CStr =
         c_str!("struct fan_subtree_args { u32 version = 1; u32 nr_roots <= 4096; s32 root_fds[nr_roots]; }");
+    // Only ever removes events from a group the caller could create
+    // anyway, and resolves only fds the caller holds.
+    const UNPRIVILEGED: bool = true;
     type State = SubtreeState;
 
     fn init(args: &[u8]) -> Result<impl PinInit<SubtreeState, Error>> {
