@@ -39,3 +39,13 @@ kernel_dir() {
 	local flavor=${1:-test}
 	echo "$CACHE/kernel-$flavor-$(kernel_key "$flavor")"
 }
+
+# A new timestamped directory under build/<kind>, also reachable as
+# build/<kind>/latest; prints its path.
+new_results_dir() {
+	local base=$REPO/build/$1 dir
+	dir=$base/$(date +%Y%m%d-%H%M%S)
+	mkdir -p "$dir"
+	ln -sfn "$(basename "$dir")" "$base/latest"
+	echo "$dir"
+}

@@ -15,10 +15,7 @@ kdir=$("$REPO/scripts/build-kernel.sh" debug)
 make -s -C "$REPO" KDIR="$kdir" clean
 make -s -C "$REPO" KDIR="$kdir" module tests
 
-results=$REPO/build/stress-results
-out=$results/$(date +%Y%m%d-%H%M%S)
-mkdir -p "$out"
-ln -sfn "$(basename "$out")" "$results/latest"
+out=$(new_results_dir stress-results)
 vm_rc=0
 "$REPO/qemu/run-vm.sh" "$kdir" "$out" $((seconds + 900)) -- \
 	bash "$REPO/tests/run-in-guest.sh" "$out" \

@@ -15,10 +15,7 @@ kdir=$("$REPO/scripts/build-kernel.sh" test)
 msg "building the Rust module and the tests"
 make -s -C "$REPO" KDIR="$kdir" module tests
 
-results=$REPO/build/test-results
-out=$results/$(date +%Y%m%d-%H%M%S)
-mkdir -p "$out"
-ln -sfn "$(basename "$out")" "$results/latest"
+out=$(new_results_dir test-results)
 
 vm_rc=0
 "$REPO/qemu/run-vm.sh" "$kdir" "$out" "${FANFILTER_TEST_TIMEOUT:-1500}" -- \

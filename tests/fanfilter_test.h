@@ -108,49 +108,70 @@ static inline struct fan_subtree_args *subtree_args(const int *fds, int nr,
 	return a;
 }
 
-/* Paths of the queued events (fd-reporting groups) whose mask has @mask. */
-struct event_paths {
-	int nr;
-	char path[MAX_EVENTS][256];
-};
-
-static inline int read_event_paths(int fan_fd, __u64 mask,
-				   struct event_paths *ev)
+/*
+ * Read the queued events of a non-blocking group and call @fn for each.
+ * Returns 0 once the queue is empty, -1 on a read error or an overflow
+ * event.  Event fds are closed after @fn.
+ */
+static inline int drain_events(int fan_fd,
+			       void (*fn)(const struct fanotify_event_metadata *,
+					  void *),
+			       void *ctx)
 {
 	__u64 buf[1024];	/* aligned for the event structs */
 	ssize_t len;
+	int ret = 0;
 
-	ev->nr = 0;
 	for (;;) {
 		struct fanotify_event_metadata *md;
 
 		len = read(fan_fd, buf, sizeof(buf));
 		if (len < 0 && errno == EAGAIN)
-			return 0;
+			return ret;
 		if (len <= 0)
 			return -1;
 		for (md = (void *)buf; FAN_EVENT_OK(md, len);
 		     md = FAN_EVENT_NEXT(md, len)) {
-			char link[64];
-			ssize_t n;
-
 			if (md->mask & FAN_Q_OVERFLOW)
-				return -1;
-			if ((md->mask & mask) && md->fd >= 0 &&
-			    ev->nr < MAX_EVENTS) {
-				snprintf(link, sizeof(link), "/proc/self/fd/%d",
-					 md->fd);
-				n = readlink(link, ev->path[ev->nr],
-					     sizeof(ev->path[0]) - 1);
-				if (n > 0) {
-					ev->path[ev->nr][n] = '\0';
-					ev->nr++;
-				}
-			}
+				ret = -1;
+			else
+				fn(md, ctx);
 			if (md->fd >= 0)
 				close(md->fd);
 		}
 	}
+}
+
+/* Paths of the queued events (fd-reporting groups) whose mask has @mask. */
+struct event_paths {
+	__u64 mask;
+	int nr;
+	char path[MAX_EVENTS][256];
+};
+
+static inline void add_event_path(const struct fanotify_event_metadata *md,
+				  void *ctx)
+{
+	struct event_paths *ev = ctx;
+	char link[64];
+	ssize_t n;
+
+	if (!(md->mask & ev->mask) || md->fd < 0 || ev->nr >= MAX_EVENTS)
+		return;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", md->fd);
+	n = readlink(link, ev->path[ev->nr], sizeof(ev->path[0]) - 1);
+	if (n > 0) {
+		ev->path[ev->nr][n] = '\0';
+		ev->nr++;
+	}
+}
+
+static inline int read_event_paths(int fan_fd, __u64 mask,
+				   struct event_paths *ev)
+{
+	ev->mask = mask;
+	ev->nr = 0;
+	return drain_events(fan_fd, add_event_path, ev);
 }
 
 static inline int event_paths_has(const struct event_paths *ev,
@@ -176,38 +197,28 @@ struct event_names {
 	char name[MAX_EVENTS][NAME_MAX + 1];
 };
 
+static inline void add_event_name(const struct fanotify_event_metadata *md,
+				  void *ctx)
+{
+	const struct fanotify_event_info_fid *fid = (const void *)(md + 1);
+	struct event_names *ev = ctx;
+	const struct file_handle *fh;
+
+	if (md->event_len <= sizeof(*md) ||
+	    fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME ||
+	    ev->nr >= MAX_EVENTS)
+		return;
+	fh = (const struct file_handle *)fid->handle;
+	ev->mask[ev->nr] = md->mask;
+	snprintf(ev->name[ev->nr], NAME_MAX + 1, "%s",
+		 (const char *)fh->f_handle + fh->handle_bytes);
+	ev->nr++;
+}
+
 static inline int read_event_names(int fan_fd, struct event_names *ev)
 {
-	__u64 buf[1024];	/* aligned for the event structs */
-	ssize_t len;
-
 	ev->nr = 0;
-	for (;;) {
-		struct fanotify_event_metadata *md;
-
-		len = read(fan_fd, buf, sizeof(buf));
-		if (len < 0 && errno == EAGAIN)
-			return 0;
-		if (len <= 0)
-			return -1;
-		for (md = (void *)buf; FAN_EVENT_OK(md, len);
-		     md = FAN_EVENT_NEXT(md, len)) {
-			struct fanotify_event_info_fid *fid = (void *)(md + 1);
-			struct file_handle *fh;
-
-			if (md->mask & FAN_Q_OVERFLOW)
-				return -1;
-			if (md->event_len <= sizeof(*md) ||
-			    fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME ||
-			    ev->nr >= MAX_EVENTS)
-				continue;
-			fh = (struct file_handle *)fid->handle;
-			ev->mask[ev->nr] = md->mask;
-			snprintf(ev->name[ev->nr], NAME_MAX + 1, "%s",
-				 (char *)fh->f_handle + fh->handle_bytes);
-			ev->nr++;
-		}
-	}
+	return drain_events(fan_fd, add_event_name, ev);
 }
 
 /* How many events named @name with any bit of @mask were queued. */
