@@ -12,7 +12,8 @@ dir=$(kernel_dir "$flavor")
 [[ -f $dir/.fanfilter-configured ]] && { echo "$dir"; exit 0; }
 
 [[ -f $KERNEL_TARBALL ]] || die "$KERNEL_TARBALL missing: run scripts/setup.sh"
-rm -rf "$dir" "$dir.tmp"
+# Also drop half-made trees of earlier, interrupted or failed runs.
+rm -rf "$dir" "$CACHE/kernel-$flavor-"*.tmp
 mkdir -p "$dir.tmp"
 msg "unpacking $KERNEL_TARBALL"
 tar -xf "$KERNEL_TARBALL" -C "$dir.tmp" --strip-components=1
