@@ -11,7 +11,7 @@ pub mod fanotify;
 mod filters;
 
 use fanotify::Registration;
-use filters::{guard::Guard, subtree::Subtree};
+use filters::{guard::Guard, kind::KindFilter, subtree::Subtree};
 
 module! {
     type: FanotifyFilters,
@@ -24,6 +24,7 @@ module! {
 struct FanotifyFilters {
     _subtree: Registration<Subtree>,
     _guard: Registration<Guard>,
+    _kind: Registration<KindFilter>,
 }
 
 impl kernel::Module for FanotifyFilters {
@@ -31,6 +32,7 @@ impl kernel::Module for FanotifyFilters {
         Ok(Self {
             _subtree: Registration::new(module)?,
             _guard: Registration::new(module)?,
+            _kind: Registration::new(module)?,
         })
     }
 }

@@ -4,5 +4,6 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod guard;
+pub(crate) mod kind;
 mod roots;
 pub(crate) mod subtree;

@@ -42,4 +42,17 @@ struct fan_guard_args {
 	__s32 ids[];		/* nr_exempt tgids, then nr_roots fds */
 };
 
+/*
+ * "kind": send only events on directories, or only events on
+ * non-directories.  Directory events still need FAN_ONDIR in the mark.
+ */
+#define FAN_KIND_ARGS_VERSION	1
+#define FAN_KIND_DIRECTORIES	1
+#define FAN_KIND_NON_DIRECTORIES	2
+
+struct fan_kind_args {
+	__u32 version;		/* FAN_KIND_ARGS_VERSION */
+	__u32 kind;		/* FAN_KIND_DIRECTORIES or FAN_KIND_NON_DIRECTORIES */
+};
+
 #endif /* _UAPI_FANOTIFY_FILTERS_H */

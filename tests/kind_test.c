@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "kind" filter: directory events only, or non-directory events only,
+ * on a group whose mark asks for both (FAN_ONDIR).
+ */
+#include "fanfilter_test.h"
+#include "kselftest_harness.h"
+
+FIXTURE(kind) {
+	struct test_fs fs;
+	int fan_fd;
+};
+
+FIXTURE_SETUP(kind)
+{
+	ASSERT_EQ(0, test_fs_setup(&self->fs));
+	self->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK |
+				     FAN_REPORT_DFID_NAME, O_RDONLY);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				   FAN_CREATE | FAN_ONDIR, AT_FDCWD,
+				   self->fs.root));
+}
+
+FIXTURE_TEARDOWN(kind)
+{
+	close(self->fan_fd);
+	test_fs_teardown(&self->fs);
+}
+
+static int attach_kind(int fan_fd, __u32 version, __u32 kind)
+{
+	struct fan_kind_args a = { .version = version, .kind = kind };
+
+	return filter_attach(fan_fd, "kind", &a, sizeof(a));
+}
+
+TEST_F(kind, directories_only)
+{
+	struct event_names ev;
+	char dir[PATH_MAX];
+
+	ASSERT_EQ(0, attach_kind(self->fan_fd, FAN_KIND_ARGS_VERSION,
+				 FAN_KIND_DIRECTORIES));
+	snprintf(dir, sizeof(dir), "%s/dir", self->fs.in);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	ASSERT_EQ(0, touch_write(self->fs.in, "file"));
+	ASSERT_EQ(0, read_event_names(self->fan_fd, &ev));
+	EXPECT_EQ(1, ev.nr);
+	EXPECT_EQ(1, event_names_count(&ev, "dir", FAN_CREATE));
+	EXPECT_EQ(0, event_names_count(&ev, "file", FAN_CREATE));
+}
+
+TEST_F(kind, non_directories_only)
+{
+	struct event_names ev;
+	char dir[PATH_MAX];
+
+	ASSERT_EQ(0, attach_kind(self->fan_fd, FAN_KIND_ARGS_VERSION,
+				 FAN_KIND_NON_DIRECTORIES));
+	snprintf(dir, sizeof(dir), "%s/dir", self->fs.in);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	ASSERT_EQ(0, touch_write(self->fs.in, "file"));
+	ASSERT_EQ(0, read_event_names(self->fan_fd, &ev));
+	EXPECT_EQ(1, ev.nr);
+	EXPECT_EQ(0, event_names_count(&ev, "dir", FAN_CREATE));
+	EXPECT_EQ(1, event_names_count(&ev, "file", FAN_CREATE));
+}
+
+TEST_F(kind, bad_args_einval)
+{
+	struct fan_kind_args a = { .version = FAN_KIND_ARGS_VERSION };
+
+	EXPECT_EQ(-1, attach_kind(self->fan_fd, FAN_KIND_ARGS_VERSION, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, attach_kind(self->fan_fd, FAN_KIND_ARGS_VERSION, 3));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, attach_kind(self->fan_fd, FAN_KIND_ARGS_VERSION + 1,
+				  FAN_KIND_DIRECTORIES));
+	EXPECT_EQ(EINVAL, errno);
+	a.kind = FAN_KIND_DIRECTORIES;
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "kind", &a, sizeof(a) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "kind", NULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, filter_detach(self->fan_fd));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_HARNESS_MAIN
