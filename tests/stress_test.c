@@ -77,7 +77,7 @@ static void *control(void *arg)
 	if (fd < 0 || fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
 				    FAN_CLOSE_WRITE | FAN_OPEN, AT_FDCWD,
 				    s->fs.root)) {
-		fail(s, "control group", errno);
+		fail(s, "group for attach and detach", errno);
 		return NULL;
 	}
 	while (!atomic_load(&s->stop)) {
@@ -119,15 +119,15 @@ static void *churn(void *arg)
 		int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK, O_RDONLY);
 
 		if (fd < 0) {
-			fail(s, "churn group", errno);
+			fail(s, "group to close", errno);
 			break;
 		}
 		if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
 				  FAN_CLOSE_WRITE, AT_FDCWD, s->fs.root))
-			fail(s, "churn mark", errno);
+			fail(s, "mark of group to close", errno);
 		if (subtree_attach(s, fd, FAN_IOC_ADD_FILTER, s->in_fd) &&
 		    errno != ENOENT)
-			fail(s, "churn attach", errno);
+			fail(s, "attach to group to close", errno);
 		usleep(1000);
 		close(fd);
 		atomic_fetch_add(&s->closes, 1);
