@@ -246,7 +246,8 @@ TEST_F(api, fdinfo_shows_filter)
 	EXPECT_STREQ("", line);
 	ASSERT_EQ(0, ioctl(self->fan_fd, FAN_IOC_ADD_FILTER, &self->args));
 	filter_fdinfo(self->fan_fd, line, sizeof(line));
-	EXPECT_EQ(0, strncmp(line, "fanotify filter:subtree seen:0 skipped:0 sent:0 denied:0 invalid:0", 66));
+	EXPECT_STREQ("fanotify filter:subtree seen:0 skipped:0 sent:0 denied:0 invalid:0\n",
+		     line);
 	ASSERT_EQ(0, filter_detach(self->fan_fd));
 	filter_fdinfo(self->fan_fd, line, sizeof(line));
 	EXPECT_STREQ("", line);

@@ -194,7 +194,7 @@ TEST_F_TIMEOUT(stress, race_control_against_event_storm, 7200)
 	for (i = 0; i < n; i++)
 		pthread_join(threads[i], NULL);
 
-	TH_LOG("%lds: %ld attaches, %ld reconfigs, %ld detaches, %ld closes, %ld rmmods, %ld events",
+	TH_LOG("%lds: %ld attach, %ld reconfig, %ld detach, %ld close, %ld rmmod, %ld events",
 	       (long)seconds, atomic_load(&s->attaches),
 	       atomic_load(&s->reconfigs), atomic_load(&s->detaches),
 	       atomic_load(&s->closes), atomic_load(&s->rmmods),
