@@ -7,7 +7,10 @@
 //!
 //! Args: `struct fan_guard_args` of `src/uapi/fanotify_filters.h`.
 
-use super::roots::{parse_fds, read_u32, RootSet};
+use super::{
+    read_u32,
+    roots::{parse_fds, RootSet},
+};
 use crate::fanotify::{Ancestry, Event, Filter, Verdict};
 use kernel::{c_str, prelude::*};
 

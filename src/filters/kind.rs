@@ -6,7 +6,7 @@
 //!
 //! Args: `struct fan_kind_args` of `src/uapi/fanotify_filters.h`.
 
-use super::roots::read_u32;
+use super::read_u32;
 use crate::fanotify::{Event, Filter, Verdict};
 use kernel::{c_str, prelude::*};
 

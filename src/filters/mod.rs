@@ -7,3 +7,13 @@ pub(crate) mod guard;
 pub(crate) mod kind;
 mod roots;
 pub(crate) mod subtree;
+
+use kernel::prelude::*;
+
+/// Reads a native-endian `u32` at byte offset `at` of a filter's args.
+fn read_u32(bytes: &[u8], at: usize) -> Result<u32> {
+    let field = bytes.get(at..at + 4).ok_or(EINVAL)?;
+    let mut raw = [0u8; 4];
+    raw.copy_from_slice(field);
+    Ok(u32::from_ne_bytes(raw))
+}

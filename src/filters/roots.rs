@@ -3,6 +3,7 @@
 //! Sets of directories given as fds at attach, shared by the filters that
 //! match objects "at or below one of these directories".
 
+use super::read_u32;
 use crate::fanotify::InodeId;
 use kernel::prelude::*;
 
@@ -61,14 +62,6 @@ impl RootSet {
             }
         }
     }
-}
-
-/// Reads a native-endian `u32` at byte offset `at`.
-pub(crate) fn read_u32(bytes: &[u8], at: usize) -> Result<u32> {
-    let field = bytes.get(at..at + 4).ok_or(EINVAL)?;
-    let mut raw = [0u8; 4];
-    raw.copy_from_slice(field);
-    Ok(u32::from_ne_bytes(raw))
 }
 
 /// Resolves `nr` directory fds stored as `s32`s from byte offset `at` to

@@ -8,7 +8,10 @@
 //! from the event's object to the filesystem root decides membership,
 //! whatever the number of roots.
 
-use super::roots::{parse_fds, read_u32, RootSet, HEADER_SIZE};
+use super::{
+    read_u32,
+    roots::{parse_fds, RootSet, HEADER_SIZE},
+};
 use crate::fanotify::{Ancestry, Event, Filter, Verdict};
 use kernel::{c_str, prelude::*};
 
