@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# series-check.sh: builds and boots every step of patches/series, from the
+# whole series down to the stock kernel, and runs in each boot the tests
+# that step can pass: the stock-semantics test without a filter (every
+# step, including stock 6.12) and the step's own kselftest where the step
+# has one.  The whole series is what scripts/test.sh tests in full.
+#
+# It starts from a copy of the cached test kernel build and reverts one
+# patch at a time, so each step is an incremental build.  Prints one line
+# per step and exits non-zero if any step fails to build or to pass.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+"$REPO/scripts/setup.sh"
+top=$("$REPO/scripts/build-kernel.sh" test)
+make -s -C "$REPO" KDIR="$top" tests
+
+mapfile -t patches < <(grep -v '^\s*\(#\|$\)' "$REPO/patches/series")
+tree=$CACHE/series-check
+msg "copying $top to $tree"
+rm -rf "$tree"
+cp -a "$top" "$tree"
+results=$(new_results_dir series-check)
+
+failed=0
+for ((step = ${#patches[@]}; step >= 0; step--)); do
+	name=${patches[step - 1]:-stock}
+	((step == 0)) && name="stock 6.12"
+	dir=$results/step-$step
+	mkdir -p "$dir/tests"
+	(
+		cd "$tree"
+		"${KMAKE[@]}" -s olddefconfig
+		"${KMAKE[@]}" -j"$(($(nproc) + 1))" bzImage modules
+		rm -rf usr-headers
+		"${KMAKE[@]}" -s headers_install INSTALL_HDR_PATH="$tree/usr-headers"
+	) >"$dir/build.log" 2>&1 || {
+		echo "step $step ($name): BUILD FAILED, see $dir/build.log"
+		failed=1
+		break
+	}
+	cp "$REPO/build/tests/semantics_test" "$dir/tests/"
+	selftest=$tree/tools/testing/selftests/filesystems/fanotify_filter/fanotify_filter_test.c
+	if [[ -f $selftest ]]; then
+		cc -O2 -Wall -Werror -I"$tree/usr-headers/include" \
+			-o "$dir/tests/fanotify_filter_test" "$selftest"
+	fi
+	vm_rc=0
+	"$REPO/qemu/run-vm.sh" "$tree" "$dir" 600 -- \
+		bash "$REPO/tests/run-series-step.sh" "$dir" "$dir/tests" || vm_rc=$?
+	if summary=$("$REPO/scripts/tap-summary.sh" "$dir" "$vm_rc"); then
+		echo "step $step ($name): boots; $(tail -1 <<<"$summary")"
+	else
+		echo "step $step ($name): FAILED"
+		grep -E '^not ok|^# FAIL' <<<"$summary" | sed 's/^/    /'
+		failed=1
+	fi
+	((step == 0)) && break
+	# Revert this step's patch to get the previous step.
+	git -C "$tree" apply -R "$REPO/patches/${patches[step - 1]}" ||
+		die "cannot revert ${patches[step - 1]}"
+done
+rm -rf "$tree"
+exit "$failed"
