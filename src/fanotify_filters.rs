@@ -11,7 +11,10 @@ pub mod fanotify;
 mod filters;
 
 use fanotify::Registration;
-use filters::{guard::Guard, kind::KindFilter, subtree::Subtree};
+use filters::{
+    actor::ActorFilter, guard::Guard, kind::KindFilter, name::NameFilter, policy::Policy,
+    subtree::Subtree,
+};
 
 module! {
     type: FanotifyFilters,
@@ -25,6 +28,9 @@ struct FanotifyFilters {
     _subtree: Registration<Subtree>,
     _guard: Registration<Guard>,
     _kind: Registration<KindFilter>,
+    _name: Registration<NameFilter>,
+    _actor: Registration<ActorFilter>,
+    _policy: Registration<Policy>,
 }
 
 impl kernel::Module for FanotifyFilters {
@@ -33,6 +39,9 @@ impl kernel::Module for FanotifyFilters {
             _subtree: Registration::new(module)?,
             _guard: Registration::new(module)?,
             _kind: Registration::new(module)?,
+            _name: Registration::new(module)?,
+            _actor: Registration::new(module)?,
+            _policy: Registration::new(module)?,
         })
     }
 }

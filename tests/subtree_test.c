@@ -7,6 +7,7 @@
 #include "fanfilter_test.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "kselftest_harness.h"
 
@@ -349,6 +350,120 @@ TEST_F(subtree, bad_args_are_einval_and_attach_nothing)
 
 	EXPECT_EQ(-1, filter_detach(self->fan_fd));
 	EXPECT_EQ(ENOENT, errno);
+}
+
+/* nr_roots 0 and MAX + 1 are rejected, MAX is accepted (one fd repeated). */
+TEST_F(subtree, roots_limits)
+{
+	static int fds[FAN_SUBTREE_MAX_ROOTS + 1];
+	struct fan_subtree_args *args;
+	__u32 size;
+
+	for (int i = 0; i <= FAN_SUBTREE_MAX_ROOTS; i++)
+		fds[i] = self->in_fd;
+	args = subtree_args(fds, FAN_SUBTREE_MAX_ROOTS, &size);
+	ASSERT_NE(NULL, args);
+	EXPECT_EQ(0, filter_attach(self->fan_fd, "subtree", args, size));
+	EXPECT_EQ(0, filter_detach(self->fan_fd));
+	free(args);
+
+	args = subtree_args(fds, FAN_SUBTREE_MAX_ROOTS + 1, &size);
+	ASSERT_NE(NULL, args);
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "subtree", args, size));
+	EXPECT_EQ(EINVAL, errno);
+	free(args);
+
+	args = subtree_args(fds, 0, &size);
+	ASSERT_NE(NULL, args);
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "subtree", args, size));
+	EXPECT_EQ(EINVAL, errno);
+	free(args);
+	EXPECT_EQ(-1, filter_detach(self->fan_fd));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/* 1024 distinct roots, whose fds are closed after the attach. */
+TEST_F(subtree, thousand_roots)
+{
+	static int fds[1024];
+	struct rlimit rl = { 4096, 4096 };
+	struct fan_subtree_args *args;
+	struct event_paths *ev;
+	char dir[PATH_MAX];
+	__u32 size;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (int i = 0; i < 1024; i++) {
+		snprintf(dir, sizeof(dir), "%s/d%d", self->fs.in, i);
+		ASSERT_EQ(0, mkdir(dir, 0755));
+		fds[i] = open(dir, O_RDONLY | O_DIRECTORY);
+		ASSERT_LE(0, fds[i]);
+	}
+	args = subtree_args(fds, 1024, &size);
+	ASSERT_NE(NULL, args);
+	ASSERT_EQ(0, filter_attach(self->fan_fd, "subtree", args, size));
+	free(args);
+	for (int i = 0; i < 1024; i++)
+		close(fds[i]);
+
+	ev = calloc(1, sizeof(*ev));
+	ASSERT_NE(NULL, ev);
+	for (int i = 0; i < 1024; i += 73) {
+		snprintf(dir, sizeof(dir), "%s/d%d", self->fs.in, i);
+		ASSERT_EQ(0, touch_write(dir, "f"));
+	}
+	snprintf(dir, sizeof(dir), "%s/d1023", self->fs.in);
+	ASSERT_EQ(0, touch_write(dir, "f"));
+	/* Beside the roots, not below one. */
+	ASSERT_EQ(0, touch_write(self->fs.in, "f"));
+	ASSERT_EQ(0, touch_write(self->fs.out, "f"));
+	ASSERT_EQ(0, read_event_paths(self->fan_fd, FAN_CLOSE_WRITE, ev));
+	EXPECT_EQ(16, ev->nr);	/* 0, 73, ... 1022 and 1023 */
+	EXPECT_TRUE(event_paths_has(ev, dir, "f"));
+	EXPECT_FALSE(event_paths_has(ev, self->fs.in, "f"));
+	free(ev);
+}
+
+/* A root on another filesystem keeps it neither busy nor mounted. */
+TEST_F(subtree, unmount_while_attached)
+{
+	struct fan_subtree_args *args;
+	struct event_paths ev;
+	char mnt[PATH_MAX], sub[PATH_MAX];
+	int fds[2];
+	__u32 size;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", self->fs.root);
+	snprintf(sub, sizeof(sub), "%s/sub", mnt);
+	ASSERT_EQ(0, mkdir(mnt, 0755));
+	ASSERT_EQ(0, mount("fanfilter-inner", mnt, "tmpfs", 0, NULL));
+	ASSERT_EQ(0, mkdir(sub, 0755));
+	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				   FAN_CLOSE_WRITE, AT_FDCWD, mnt));
+	fds[0] = open(sub, O_RDONLY | O_DIRECTORY);
+	fds[1] = self->in_fd;
+	ASSERT_LE(0, fds[0]);
+	args = subtree_args(fds, 2, &size);
+	ASSERT_NE(NULL, args);
+	ASSERT_EQ(0, filter_attach(self->fan_fd, "subtree", args, size));
+	free(args);
+	close(fds[0]);
+
+	ASSERT_EQ(0, touch_write(sub, "a"));
+	ASSERT_EQ(0, touch_write(mnt, "b"));
+	ASSERT_EQ(0, read_event_paths(self->fan_fd, FAN_CLOSE_WRITE, &ev));
+	EXPECT_EQ(1, ev.nr);
+	EXPECT_TRUE(event_paths_has(&ev, sub, "a"));
+
+	/* Not lazily: EBUSY here would mean the filter pins the mount. */
+	ASSERT_EQ(0, umount2(mnt, 0));
+	ASSERT_EQ(0, touch_write(self->fs.in, "c"));
+	ASSERT_EQ(0, touch_write(self->fs.out, "d"));
+	ASSERT_EQ(0, read_event_paths(self->fan_fd, FAN_CLOSE_WRITE, &ev));
+	EXPECT_EQ(1, ev.nr);
+	EXPECT_TRUE(event_paths_has(&ev, self->fs.in, "c"));
+	EXPECT_EQ(0, filter_detach(self->fan_fd));
 }
 
 /* Must stay last: it unloads and reloads the module. */

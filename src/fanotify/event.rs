@@ -3,7 +3,7 @@
 //! The event a filter is asked about, borrowed for one callback.
 
 use super::Verdict;
-use core::{marker::PhantomData, ptr};
+use core::{marker::PhantomData, mem::MaybeUninit, ptr};
 use kernel::{
     bindings,
     error::{code::*, Error, Result},
@@ -242,10 +242,20 @@ impl<'a> Event<'a> {
         })
     }
 
-    /// Thread-group id (process id) of the task that caused the event.
+    /// Thread-group id (process id, in the initial pid namespace) of the
+    /// task that caused the event.
     pub fn actor_tgid(&self) -> i32 {
         // Filters run in the context of the task that caused the event.
-        kernel::current!().group_leader().pid()
+        current_tgid()
+    }
+
+    /// Effective user id (in the initial user namespace) of the task that
+    /// caused the event.
+    pub fn actor_uid(&self) -> u32 {
+        // SAFETY: `current_euid()` reads the credentials of the current
+        // task, which only that task replaces, and filters run in the
+        // context of the task that caused the event.
+        unsafe { bindings::current_euid() }.val
     }
 
     /// Whether the event is about a directory.
@@ -253,18 +263,44 @@ impl<'a> Event<'a> {
         self.mask().intersects(EventMask::ISDIR)
     }
 
-    /// The entry name of directory-entry events (create, delete, move).
+    /// The entry name of directory-entry events (create, delete, move), and
+    /// of events on a child reported to its parent directory.
     pub fn name(&self) -> Option<&'a [u8]> {
         if self.name.is_null() {
             return None;
         }
-        // SAFETY: `name` is a valid qstr for `'a` (type invariant); its name
-        // is stable for the duration of the event (fsnotify's contract).
-        unsafe {
-            let q = &*self.name;
-            let len = q.__bindgen_anon_1.__bindgen_anon_1.len as usize;
-            Some(core::slice::from_raw_parts(q.name, len))
+        // SAFETY: `name` is a valid qstr for `'a` (type invariant) and its
+        // bytes are stable for the duration of the event (fsnotify's
+        // contract).
+        Some(unsafe { qstr_bytes(self.name) })
+    }
+
+    /// Calls `f` with the last path component of the event's object: the
+    /// entry name for directory-entry events, otherwise the current name of
+    /// the event's dentry. `None` if the event carries neither (e.g. an
+    /// inode-only event). Allocates nothing.
+    pub fn with_object_name<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        if let Some(name) = self.name() {
+            return Some(f(name));
         }
+        // SAFETY: `data` and `data_type` match (type invariant).
+        let dentry = unsafe { bindings::fsnotify_data_dentry(self.data, self.data_type) };
+        if dentry.is_null() {
+            return None;
+        }
+        // The snapshot may point into itself (short names are copied into
+        // it), so it stays in this stack slot until it is released.
+        let mut snapshot = MaybeUninit::<bindings::name_snapshot>::uninit();
+        // SAFETY: `dentry` is pinned by the caller of fsnotify(), and
+        // `snapshot` is writable. A concurrent rename cannot change the
+        // snapshot's name: it holds its own copy or reference.
+        unsafe { bindings::take_dentry_name_snapshot(snapshot.as_mut_ptr(), dentry) };
+        // SAFETY: `take_dentry_name_snapshot` initialized the snapshot; its
+        // name stays valid until `release_dentry_name_snapshot` below.
+        let result = f(unsafe { qstr_bytes(ptr::addr_of!((*snapshot.as_ptr()).name)) });
+        // SAFETY: releases the snapshot taken above, exactly once.
+        unsafe { bindings::release_dentry_name_snapshot(snapshot.as_mut_ptr()) };
+        Some(result)
     }
 
     /// Identity of the inode the event is about.
@@ -318,6 +354,25 @@ impl<'a> Event<'a> {
         // SAFETY: drops the reference `d_find_any_alias` returned.
         unsafe { bindings::dput(alias) };
         found
+    }
+}
+
+/// Thread-group id (in the initial pid namespace) of the current task.
+pub fn current_tgid() -> i32 {
+    kernel::current!().group_leader().pid()
+}
+
+/// The bytes of a qstr.
+///
+/// # Safety
+///
+/// `q` points to a valid qstr whose name stays valid and unchanged for `'b`.
+unsafe fn qstr_bytes<'b>(q: *const bindings::qstr) -> &'b [u8] {
+    // SAFETY: `q` is valid, and its name is `len` readable bytes for `'b`
+    // (safety requirements).
+    unsafe {
+        let len = (*q).__bindgen_anon_1.__bindgen_anon_1.len as usize;
+        core::slice::from_raw_parts((*q).name, len)
     }
 }
 

@@ -18,7 +18,7 @@
 
 mod event;
 
-pub use event::{Ancestry, Denial, Event, EventMask, InodeId, Permission};
+pub use event::{current_tgid, Ancestry, Denial, Event, EventMask, InodeId, Permission};
 
 use core::marker::PhantomData;
 use kernel::{
@@ -45,6 +45,15 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// [`Verdict::Send`] if `send`, else [`Verdict::Skip`].
+    pub fn send_if(send: bool) -> Self {
+        if send {
+            Verdict::Send
+        } else {
+            Verdict::Skip
+        }
+    }
+
     fn to_c(self) -> c_int {
         match self {
             Verdict::Send => bindings::fanotify_filter_verdict_FAN_FILTER_SEND as c_int,
@@ -86,6 +95,17 @@ pub trait Filter {
     /// returned to it and nothing is attached.
     fn init(args: &[u8]) -> Result<impl PinInit<Self::State, Error>>;
 
+    /// Builds the state that replaces `old` when user space reconfigures an
+    /// attachment with new arguments.
+    ///
+    /// `old` stays in use by concurrent [`Filter::filter`] calls until the
+    /// new state is published; an error keeps `old`. Without this method,
+    /// reconfiguration builds the new state with [`Filter::init`].
+    fn reconfigure(old: &Self::State, args: &[u8]) -> Result<impl PinInit<Self::State, Error>> {
+        let _ = old;
+        Self::init(args)
+    }
+
     /// Decides about one event.
     ///
     /// Runs in process context of the task that caused the event.
@@ -104,8 +124,12 @@ impl<T: Filter> Adapter<T> {
     const OPS: bindings::fanotify_filter_ops = bindings::fanotify_filter_ops {
         filter: Some(Self::filter_callback),
         init: Some(Self::init_callback),
-        // The kernel falls back to `init` to build the new state.
-        reconfigure: None,
+        // Without it, the kernel builds the new state with `init`.
+        reconfigure: if T::HAS_RECONFIGURE {
+            Some(Self::reconfigure_callback)
+        } else {
+            None
+        },
         free: Some(Self::free_callback),
         name: T::NAME.as_char_ptr(),
         desc: T::DESCRIPTION.as_char_ptr(),
@@ -130,17 +154,57 @@ impl<T: Filter> Adapter<T> {
     /// duration of the call (the C side passes its kernel copy of the user
     /// arguments, or null when `args_size` is 0).
     unsafe extern "C" fn init_callback(args: *const c_void, args_size: u32) -> *mut c_void {
-        let args: &[u8] = if args.is_null() || args_size == 0 {
+        // SAFETY: `args` is null or `args_size` readable bytes that nobody
+        // writes during this call (safety requirements).
+        let args = unsafe { Self::args(args, args_size) };
+        Self::into_c_state(T::init(args))
+    }
+
+    /// Builds the state that replaces `old` on reconfiguration.
+    ///
+    /// # Safety
+    ///
+    /// - `old` was returned by `init_callback` or `reconfigure_callback` and
+    ///   is not freed before this call returns (the C side frees a replaced
+    ///   state only after publishing the new one and a grace period).
+    /// - `args` is null or valid for reads of `args_size` bytes for the
+    ///   duration of the call.
+    unsafe extern "C" fn reconfigure_callback(
+        old: *mut c_void,
+        args: *const c_void,
+        args_size: u32,
+    ) -> *mut c_void {
+        // SAFETY: `old` came from `into_foreign` of a `Pin<KBox<T::State>>`
+        // and is alive during this call (safety requirements).
+        let old = unsafe { <Pin<KBox<T::State>> as ForeignOwnable>::borrow(old) };
+        // SAFETY: as in `init_callback` (safety requirements).
+        let args = unsafe { Self::args(args, args_size) };
+        Self::into_c_state(T::reconfigure(old.get_ref(), args))
+    }
+
+    /// The attach arguments as a slice.
+    ///
+    /// # Safety
+    ///
+    /// `args` is null or valid for reads of `args_size` bytes, unchanged,
+    /// for `'b`.
+    unsafe fn args<'b>(args: *const c_void, args_size: u32) -> &'b [u8] {
+        if args.is_null() || args_size == 0 {
             &[]
         } else {
-            // SAFETY: by the function's safety requirements `args` points to
-            // `args_size` readable bytes that nobody writes during this call.
+            // SAFETY: `args` points to `args_size` readable bytes that nobody
+            // writes during `'b` (safety requirements).
             unsafe { core::slice::from_raw_parts(args.cast::<u8>(), args_size as usize) }
-        };
-        let state = T::init(args).and_then(|init| KBox::pin_init(init, GFP_KERNEL));
-        match state {
+        }
+    }
+
+    /// Builds a state in a new box and hands it to the C side, or the error
+    /// as an `ERR_PTR`.
+    fn into_c_state(init: Result<impl PinInit<T::State, Error>>) -> *mut c_void {
+        match init.and_then(|init| KBox::pin_init(init, GFP_KERNEL)) {
             // The C side stores the pointer and hands it back to
-            // `filter_callback` and, exactly once, to `free_callback`.
+            // `filter_callback`, to `reconfigure_callback` and, exactly once,
+            // to `free_callback`.
             Ok(state) => state.into_foreign().cast_mut(),
             Err(e) => e.to_ptr(),
         }

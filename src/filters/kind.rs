@@ -15,9 +15,31 @@ const ARGS_SIZE: usize = 8;
 
 /// Which objects the filter lets through.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Directories,
     NonDirectories,
+}
+
+impl Kind {
+    /// Parses `struct fan_kind_args`.
+    pub(crate) fn parse(args: &[u8]) -> Result<Self> {
+        if args.len() != ARGS_SIZE || read_u32(args, 0)? != ARGS_VERSION {
+            return Err(EINVAL);
+        }
+        match read_u32(args, 4)? {
+            1 => Ok(Kind::Directories),
+            2 => Ok(Kind::NonDirectories),
+            _ => Err(EINVAL),
+        }
+    }
+
+    /// Whether the event's object is of this kind.
+    pub(crate) fn selects(self, event: &Event<'_>) -> bool {
+        match self {
+            Kind::Directories => event.is_dir(),
+            Kind::NonDirectories => !event.is_dir(),
+        }
+    }
 }
 
 /// State of one attachment.
@@ -42,26 +64,11 @@ impl Filter for KindFilter {
     type State = KindState;
 
     fn init(args: &[u8]) -> Result<impl PinInit<KindState, Error>> {
-        if args.len() != ARGS_SIZE || read_u32(args, 0)? != ARGS_VERSION {
-            return Err(EINVAL);
-        }
-        let kind = match read_u32(args, 4)? {
-            1 => Kind::Directories,
-            2 => Kind::NonDirectories,
-            _ => return Err(EINVAL),
-        };
+        let kind = Kind::parse(args)?;
         Ok(try_pin_init!(KindState { kind }))
     }
 
     fn filter(state: &KindState, event: &Event<'_>) -> Verdict {
-        let wanted = match state.kind {
-            Kind::Directories => event.is_dir(),
-            Kind::NonDirectories => !event.is_dir(),
-        };
-        if wanted {
-            Verdict::Send
-        } else {
-            Verdict::Skip
-        }
+        Verdict::send_if(state.kind.selects(event))
     }
 }

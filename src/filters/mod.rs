@@ -3,8 +3,11 @@
 //! The filters of this module: safe code only, on top of [`crate::fanotify`].
 #![forbid(unsafe_code)]
 
+pub(crate) mod actor;
 pub(crate) mod guard;
 pub(crate) mod kind;
+pub(crate) mod name;
+pub(crate) mod policy;
 mod roots;
 pub(crate) mod subtree;
 

@@ -19,13 +19,22 @@ const ARGS_VERSION: u32 = 1;
 /// Longest ancestor chain walked; deeper objects are sent, not lost.
 const MAX_DEPTH: usize = 2048;
 
-/// Parses `struct fan_subtree_args` and resolves the root fds.
-fn parse_roots(args: &[u8]) -> Result<KVec<crate::fanotify::InodeId>> {
+/// Parses `struct fan_subtree_args` and resolves the root fds into a set.
+pub(crate) fn parse(args: &[u8]) -> Result<RootSet> {
     if args.len() < HEADER_SIZE || read_u32(args, 0)? != ARGS_VERSION {
         return Err(EINVAL);
     }
     let nr_roots = read_u32(args, 4)? as usize;
-    parse_fds(args, HEADER_SIZE, nr_roots)
+    RootSet::new(&parse_fds(args, HEADER_SIZE, nr_roots)?)
+}
+
+/// Whether the event's object is at or below one of `roots`.
+pub(crate) fn selects(roots: &RootSet, event: &Event<'_>) -> bool {
+    match event.find_ancestor(MAX_DEPTH, |id| roots.contains(id)) {
+        Ancestry::NotFound => false,
+        // Inside, or unknown: never lose an event the user may want.
+        Ancestry::Found | Ancestry::Unknown => true,
+    }
 }
 
 /// State of one attachment.
@@ -49,15 +58,11 @@ impl Filter for Subtree {
     type State = SubtreeState;
 
     fn init(args: &[u8]) -> Result<impl PinInit<SubtreeState, Error>> {
-        let roots = RootSet::new(&parse_roots(args)?)?;
+        let roots = parse(args)?;
         Ok(try_pin_init!(SubtreeState { roots }))
     }
 
     fn filter(state: &SubtreeState, event: &Event<'_>) -> Verdict {
-        match event.find_ancestor(MAX_DEPTH, |id| state.roots.contains(id)) {
-            Ancestry::NotFound => Verdict::Skip,
-            // Inside, or unknown: never lose an event the user may want.
-            Ancestry::Found | Ancestry::Unknown => Verdict::Send,
-        }
+        Verdict::send_if(selects(&state.roots, event))
     }
 }

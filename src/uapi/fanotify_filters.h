@@ -55,4 +55,75 @@ struct fan_kind_args {
 	__u32 kind;		/* FAN_KIND_DIRECTORIES or FAN_KIND_NON_DIRECTORIES */
 };
 
+/*
+ * "name": send only events whose object's name matches one of the
+ * patterns, or with FAN_NAME_EXCLUDE only events whose name matches none.
+ * The name is the entry name of directory-entry events, otherwise the last
+ * component of the object's path; events without one are sent.  The
+ * header is followed by nr_patterns packed struct fan_name_pattern, each
+ * followed by its len bytes, and nothing else.
+ */
+#define FAN_NAME_ARGS_VERSION	1
+#define FAN_NAME_MAX_PATTERNS	128
+#define FAN_NAME_EXCLUDE	0x1	/* flags: skip matching names */
+#define FAN_NAME_EXACT		1
+#define FAN_NAME_PREFIX		2
+#define FAN_NAME_SUFFIX		3
+
+struct fan_name_args {
+	__u32 version;		/* FAN_NAME_ARGS_VERSION */
+	__u32 flags;		/* 0 or FAN_NAME_EXCLUDE */
+	__u32 nr_patterns;	/* 1 .. FAN_NAME_MAX_PATTERNS */
+	__u32 zero;		/* must be 0 */
+};
+
+struct fan_name_pattern {
+	__u8 kind;		/* FAN_NAME_EXACT, _PREFIX or _SUFFIX */
+	__u8 len;		/* 1 .. 255 bytes of name, no '/' or NUL */
+	char name[];
+};
+
+/*
+ * "actor": send only events caused by one of the tgids or effective uids
+ * (initial namespaces), or with FAN_ACTOR_EXCLUDE only events caused by
+ * others.  FAN_ACTOR_NOT_SELF also skips the events of the process that
+ * attached the filter; with FAN_ACTOR_EXCLUDE it may be the only criterion.
+ * Root only.
+ */
+#define FAN_ACTOR_ARGS_VERSION	1
+#define FAN_ACTOR_MAX_IDS	64
+#define FAN_ACTOR_EXCLUDE	0x1
+#define FAN_ACTOR_NOT_SELF	0x2
+
+struct fan_actor_args {
+	__u32 version;		/* FAN_ACTOR_ARGS_VERSION */
+	__u32 flags;		/* FAN_ACTOR_EXCLUDE | FAN_ACTOR_NOT_SELF */
+	__u32 nr_tgids;		/* 0 .. FAN_ACTOR_MAX_IDS */
+	__u32 nr_uids;		/* 0 .. FAN_ACTOR_MAX_IDS */
+	__u32 ids[];		/* nr_tgids tgids (> 0), then nr_uids uids */
+};
+
+/*
+ * "policy": the subtree, kind, name and actor filters in one attachment;
+ * an event is sent only if every given part sends it.  The header is
+ * followed by nr_sections sections, each a struct fan_policy_section and
+ * the args of the filter its type names, padded with zeros to a multiple
+ * of 4 bytes.  Each type at most once.  Root only.
+ */
+#define FAN_POLICY_ARGS_VERSION	1
+#define FAN_POLICY_SUBTREE	1	/* struct fan_subtree_args */
+#define FAN_POLICY_KIND		2	/* struct fan_kind_args */
+#define FAN_POLICY_NAME		3	/* struct fan_name_args and patterns */
+#define FAN_POLICY_ACTOR	4	/* struct fan_actor_args */
+
+struct fan_policy_args {
+	__u32 version;		/* FAN_POLICY_ARGS_VERSION */
+	__u32 nr_sections;	/* 1 .. 4 */
+};
+
+struct fan_policy_section {
+	__u32 type;		/* FAN_POLICY_* */
+	__u32 size;		/* bytes of args that follow, without padding */
+};
+
 #endif /* _UAPI_FANOTIFY_FILTERS_H */

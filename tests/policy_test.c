@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "policy" filter: subtree, kind, name and actor in one attachment,
+ * all of which must send an event ("files ending in .so under in/, not
+ * from process X"); reconfiguration; malformed sections.
+ */
+#include "fanfilter_test.h"
+#include "kselftest_harness.h"
+
+struct policy_args {
+	__u32 size;
+	union {
+		struct fan_policy_args hdr;
+		__u8 bytes[4096];
+	};
+};
+
+static void policy_init(struct policy_args *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->hdr.version = FAN_POLICY_ARGS_VERSION;
+	p->size = sizeof(p->hdr);
+}
+
+/* Append a section of @size bytes of @args, zero-padded to 4 bytes. */
+static void policy_add(struct policy_args *p, __u32 type, const void *args,
+		       __u32 size)
+{
+	struct fan_policy_section sec = { .type = type, .size = size };
+
+	memcpy(p->bytes + p->size, &sec, sizeof(sec));
+	p->size += sizeof(sec);
+	memcpy(p->bytes + p->size, args, size);
+	p->size += (size + 3) & ~3u;
+	p->hdr.nr_sections++;
+}
+
+static void policy_add_subtree(struct policy_args *p, int dir_fd)
+{
+	struct {
+		struct fan_subtree_args a;
+		__s32 fd;
+	} s = { { FAN_SUBTREE_ARGS_VERSION, 1 }, dir_fd };
+
+	policy_add(p, FAN_POLICY_SUBTREE, &s, sizeof(s));
+}
+
+/* A name section with one pattern (5 + strlen(@pattern) bytes: padded). */
+static void policy_add_name(struct policy_args *p, __u8 kind,
+			    const char *pattern)
+{
+	__u8 buf[sizeof(struct fan_name_args) + 2 + NAME_MAX];
+	struct fan_name_args hdr = {
+		.version = FAN_NAME_ARGS_VERSION,
+		.nr_patterns = 1,
+	};
+	size_t len = strlen(pattern);
+
+	memcpy(buf, &hdr, sizeof(hdr));
+	buf[sizeof(hdr)] = kind;
+	buf[sizeof(hdr) + 1] = len;
+	memcpy(buf + sizeof(hdr) + 2, pattern, len);
+	policy_add(p, FAN_POLICY_NAME, buf, sizeof(hdr) + 2 + len);
+}
+
+static void policy_add_kind(struct policy_args *p, __u32 kind)
+{
+	struct fan_kind_args k = { FAN_KIND_ARGS_VERSION, kind };
+
+	policy_add(p, FAN_POLICY_KIND, &k, sizeof(k));
+}
+
+static void policy_add_exclude_tgid(struct policy_args *p, pid_t tgid)
+{
+	struct {
+		struct fan_actor_args a;
+		__u32 tgid;
+	} a = { { FAN_ACTOR_ARGS_VERSION, FAN_ACTOR_EXCLUDE, 1, 0 }, tgid };
+
+	policy_add(p, FAN_POLICY_ACTOR, &a, sizeof(a));
+}
+
+FIXTURE(policy) {
+	struct test_fs fs;
+	int fan_fd, in_fd;
+};
+
+FIXTURE_SETUP(policy)
+{
+	ASSERT_EQ(0, test_fs_setup(&self->fs));
+	self->in_fd = open(self->fs.in, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, self->in_fd);
+	self->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK |
+				     FAN_REPORT_DFID_NAME, O_RDONLY);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				   FAN_CREATE | FAN_ONDIR, AT_FDCWD,
+				   self->fs.root));
+}
+
+FIXTURE_TEARDOWN(policy)
+{
+	close(self->fan_fd);
+	close(self->in_fd);
+	test_fs_teardown(&self->fs);
+}
+
+static int attach_policy(int fan_fd, const struct policy_args *p)
+{
+	return filter_attach(fan_fd, "policy", p->bytes, p->size);
+}
+
+/* Create @dir/@name in a child process; returns the child's pid. */
+static pid_t create_in_child(const char *dir, const char *name)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(touch_write(dir, name) ? 1 : 0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return pid;
+}
+
+TEST_F(policy, so_files_under_in_not_from_x)
+{
+	static struct policy_args p;
+	struct event_names ev;
+	char dir[PATH_MAX];
+	pid_t x;
+
+	/* Process X exists before the attach, so its tgid is known. */
+	int go[2];
+
+	ASSERT_EQ(0, pipe(go));
+	x = fork();
+	ASSERT_LE(0, x);
+	if (x == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(touch_write(self->fs.in, "fromx.so") ? 1 : 0);
+	}
+	close(go[0]);
+
+	policy_init(&p);
+	policy_add_subtree(&p, self->in_fd);
+	policy_add_name(&p, FAN_NAME_SUFFIX, ".so");
+	policy_add_exclude_tgid(&p, x);
+	policy_add_kind(&p, FAN_KIND_NON_DIRECTORIES);
+	ASSERT_EQ(0, attach_policy(self->fan_fd, &p));
+
+	ASSERT_EQ(0, touch_write(self->fs.in, "a.so"));	/* sent */
+	ASSERT_EQ(0, touch_write(self->fs.in, "b.txt"));	/* name */
+	ASSERT_EQ(0, touch_write(self->fs.out, "c.so"));	/* subtree */
+	snprintf(dir, sizeof(dir), "%s/d.so", self->fs.in);
+	ASSERT_EQ(0, mkdir(dir, 0755));				/* kind */
+	ASSERT_EQ(1, write(go[1], "g", 1));			/* actor */
+	ASSERT_EQ(x, waitpid(x, NULL, 0));
+	ASSERT_LT(0, create_in_child(self->fs.in, "e.so"));	/* sent */
+	close(go[1]);
+
+	ASSERT_EQ(0, read_event_names(self->fan_fd, &ev));
+	EXPECT_EQ(2, ev.nr);
+	EXPECT_EQ(1, event_names_count(&ev, "a.so", FAN_CREATE));
+	EXPECT_EQ(1, event_names_count(&ev, "e.so", FAN_CREATE));
+}
+
+TEST_F(policy, reconfigure_swaps_all_parts)
+{
+	static struct policy_args p;
+	struct fanotify_filter_args fa = { .name = "policy" };
+	struct event_names ev;
+
+	policy_init(&p);
+	policy_add_name(&p, FAN_NAME_SUFFIX, ".so");
+	ASSERT_EQ(0, attach_policy(self->fan_fd, &p));
+	policy_init(&p);
+	policy_add_subtree(&p, self->in_fd);
+	policy_add_name(&p, FAN_NAME_SUFFIX, ".txt");
+	fa.args = (uintptr_t)p.bytes;
+	fa.args_size = p.size;
+	ASSERT_EQ(0, ioctl(self->fan_fd, FAN_IOC_RECONFIG_FILTER, &fa));
+	ASSERT_EQ(0, touch_write(self->fs.in, "a.so"));
+	ASSERT_EQ(0, touch_write(self->fs.in, "b.txt"));
+	ASSERT_EQ(0, touch_write(self->fs.out, "c.txt"));
+	ASSERT_EQ(0, read_event_names(self->fan_fd, &ev));
+	EXPECT_EQ(1, ev.nr);
+	EXPECT_EQ(1, event_names_count(&ev, "b.txt", FAN_CREATE));
+}
+
+static void expect_einval(struct __test_metadata *_metadata, int fan_fd,
+			  const struct policy_args *p, const char *what)
+{
+	errno = 0;
+	EXPECT_EQ(-1, attach_policy(fan_fd, p)) TH_LOG("%s", what);
+	EXPECT_EQ(EINVAL, errno) TH_LOG("%s", what);
+	EXPECT_EQ(-1, filter_detach(fan_fd));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(policy, bad_args_einval)
+{
+	static struct policy_args p;
+	struct fan_policy_section *sec;
+
+	policy_init(&p);
+	expect_einval(_metadata, self->fan_fd, &p, "no section");
+
+	policy_init(&p);
+	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
+	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
+	expect_einval(_metadata, self->fan_fd, &p, "duplicate section");
+
+	policy_init(&p);
+	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
+	policy_add_name(&p, FAN_NAME_SUFFIX, ".so");
+	policy_add_subtree(&p, self->in_fd);
+	policy_add_exclude_tgid(&p, 100000);
+	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
+	expect_einval(_metadata, self->fan_fd, &p, "five sections");
+
+	policy_init(&p);
+	policy_add_kind(&p, 3);
+	expect_einval(_metadata, self->fan_fd, &p, "bad kind args");
+
+	policy_init(&p);
+	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
+	sec = (void *)(p.bytes + sizeof(p.hdr));
+	sec->type = 5;
+	expect_einval(_metadata, self->fan_fd, &p, "unknown type");
+
+	policy_init(&p);
+	policy_add_name(&p, FAN_NAME_SUFFIX, ".so");	/* 21 bytes + 3 pad */
+	p.bytes[p.size - 1] = 1;
+	expect_einval(_metadata, self->fan_fd, &p, "non-zero padding");
+	p.bytes[p.size - 1] = 0;
+	p.size -= 1;
+	expect_einval(_metadata, self->fan_fd, &p, "padding cut short");
+	p.size += 5;
+	expect_einval(_metadata, self->fan_fd, &p, "trailing bytes");
+
+	policy_init(&p);
+	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
+	sec = (void *)(p.bytes + sizeof(p.hdr));
+	sec->size = 1000;
+	expect_einval(_metadata, self->fan_fd, &p, "section beyond the end");
+
+	policy_init(&p);
+	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
+	p.hdr.version = 2;
+	expect_einval(_metadata, self->fan_fd, &p, "unknown version");
+}
+
+TEST_HARNESS_MAIN
