@@ -8,11 +8,13 @@
 #   make test            set up, build, boot and run all tests (README)
 #   make demo            boot and show the subtree filter at work
 #   make stress          10 minutes of races on the debug kernel
+#   make bench           boot and benchmark configurations a-e (README)
+#   make series-check    build and boot every step of patches/series
 #   make check           rustfmt, clippy and checkpatch --strict
 #   make rust-analyzer   write rust-project.json for editors
 
 # test and demo set the machine up first; everything else needs a kernel.
-ifeq ($(filter test demo stress,$(MAKECMDGOALS)),)
+ifeq ($(filter test demo stress bench series-check,$(MAKECMDGOALS)),)
 ifeq ($(KDIR),)
 KDIR := $(shell $(CURDIR)/scripts/build-kernel.sh test)
 endif
@@ -26,6 +28,7 @@ module:
 tests:
 	$(MAKE) -C tests KDIR=$(KDIR) OUT=$(CURDIR)/build/tests
 	$(MAKE) -C examples KDIR=$(KDIR) OUT=$(CURDIR)/build/examples
+	$(MAKE) -C bench KDIR=$(KDIR) OUT=$(CURDIR)/build/bench
 
 test:
 	scripts/test.sh
@@ -35,6 +38,12 @@ demo:
 
 stress:
 	scripts/stress.sh $(STRESS_SECONDS)
+
+bench:
+	scripts/bench.sh
+
+series-check:
+	scripts/series-check.sh
 
 clippy:
 	$(KMAKE) CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver W=1 modules
@@ -55,4 +64,4 @@ clean:
 	$(KMAKE) clean
 	rm -rf build
 
-.PHONY: module tests test demo stress clippy fmt-check checkpatch check rust-analyzer clean
+.PHONY: module tests test demo stress bench series-check clippy fmt-check checkpatch check rust-analyzer clean

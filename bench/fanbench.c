@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fanbench: what in-kernel fanotify filtering saves.  Runs inside the test
+ * VM (bench/run-in-guest.sh) and writes one JSON document to stdout.
+ *
+ * Workload: a tmpfs with 64 x 64 leaf directories; each iteration creates
+ * a file, writes it, closes it, reads it back, renames it and unlinks it.
+ * One iteration in 100 happens under the watched subtree (d00 and its 64
+ * subdirectories), the others outside.  Configurations, interleaved in
+ * every round:
+ *
+ *   a  no fanotify at all
+ *   b  fanotify filesystem mark, no filter: the listener receives every
+ *      event and drops those outside the subtree itself, by looking the
+ *      parent's file handle up in a hash set of the subtree's directories
+ *   c  same mark + the Rust "subtree" filter
+ *   d  same mark + the C "subtree_c" filter
+ *   e  recursive inotify watches on the subtree only (setup timed)
+ *
+ * The listener is a separate process; the workload ends by creating
+ * "END" in the subtree, which the listener waits for.  Every in-subtree
+ * file must arrive with all its event bits.
+ *
+ * Micro benchmarks measure the cost per event of a filter that skips it:
+ * pwrite() of one byte (FAN_MODIFY) to a file at depth D, none of whose
+ * ancestors is a root, with R roots elsewhere, minus the same loop
+ * without any fanotify group.  "kind" (directories only) skips the same
+ * events without walking: the cost of the mark and the hook alone.
+ *
+ * Usage: fanbench [-r rounds] [-n iterations] [-m micro_ops] DIR
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/fanotify.h>
+
+#include "../src/uapi/fanotify_filters.h"
+
+#define TOP		64	/* d00 .. d63 */
+#define SUB		64	/* s00 .. s63 in each */
+#define INSIDE_EVERY	100	/* 1 % of the iterations */
+#define MAX_ITER	(1 << 22)
+#define MARK_MASK	(FAN_CREATE | FAN_MODIFY | FAN_CLOSE_WRITE | \
+			 FAN_MOVED_FROM | FAN_MOVED_TO | FAN_DELETE)
+/* Bits every in-subtree file must arrive with. */
+#define WANT_F		(FAN_CREATE | FAN_MODIFY | FAN_CLOSE_WRITE | \
+			 FAN_MOVED_FROM)
+#define WANT_G		(FAN_MOVED_TO | FAN_DELETE)
+
+static const char *base;
+static long iterations = 10000, micro_ops = 200000;
+static int rounds = 5;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "fanbench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void leaf_path(char *buf, size_t size, int top, int sub)
+{
+	snprintf(buf, size, "%s/d%02d/s%02d", base, top, sub);
+}
+
+/* The directory of iteration @i: 1 in 100 inside d00, the others outside. */
+static void iteration_dir(char *buf, size_t size, long i)
+{
+	uint64_t h = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+
+	if (i % INSIDE_EVERY == 0)
+		leaf_path(buf, size, 0, (i / INSIDE_EVERY) % SUB);
+	else
+		leaf_path(buf, size, 1 + (h >> 40) % (TOP - 1), (h >> 20) % SUB);
+}
+
+static void make_tree(void)
+{
+	char path[PATH_MAX];
+
+	for (int t = 0; t < TOP; t++) {
+		snprintf(path, sizeof(path), "%s/d%02d", base, t);
+		if (mkdir(path, 0755))
+			die(path);
+		for (int s = 0; s < SUB; s++) {
+			leaf_path(path, sizeof(path), t, s);
+			if (mkdir(path, 0755))
+				die(path);
+		}
+	}
+}
+
+/* The workload; returns its wall time in seconds. */
+static double workload(void)
+{
+	char dir[PATH_MAX], f[PATH_MAX], g[PATH_MAX], buf[64] = "data";
+	double start = now();
+	int fd;
+
+	for (long i = 0; i < iterations; i++) {
+		iteration_dir(dir, sizeof(dir), i);
+		snprintf(f, sizeof(f), "%s/f%ld", dir, i);
+		snprintf(g, sizeof(g), "%s/g%ld", dir, i);
+		fd = open(f, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || write(fd, buf, sizeof(buf)) != sizeof(buf))
+			die(f);
+		close(fd);
+		fd = open(f, O_RDONLY);
+		if (fd < 0 || read(fd, buf, sizeof(buf)) != sizeof(buf))
+			die(f);
+		close(fd);
+		if (rename(f, g) || unlink(g))
+			die(g);
+	}
+	return now() - start;
+}
+
+static void end_marker(int create)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/d00/END", base);
+	if (!create) {
+		unlink(path);
+		return;
+	}
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0)
+		die(path);
+	close(fd);
+}
+
+/* What the listener reports, in memory shared with the parent. */
+struct listener_report {
+	long delivered;		/* events read */
+	long outside;		/* events outside the subtree (dropped) */
+	int overflow;
+	double cpu;		/* listener CPU seconds */
+	unsigned char got_f[MAX_ITER / INSIDE_EVERY + 1];
+	unsigned char got_g[MAX_ITER / INSIDE_EVERY + 1];
+};
+
+static struct listener_report *report;
+
+/* Record the event bits of in-subtree file @name ("f<i>" or "g<i>"). */
+static void record(const char *name, uint64_t mask)
+{
+	unsigned char bits = 0;
+	char *end;
+	long i;
+
+	if (name[0] != 'f' && name[0] != 'g')
+		return;
+	i = strtol(name + 1, &end, 10);
+	if (*end || i < 0 || i >= iterations || i % INSIDE_EVERY)
+		return;
+	bits |= (mask & FAN_CREATE) ? 1 : 0;
+	bits |= (mask & FAN_MODIFY) ? 2 : 0;
+	bits |= (mask & FAN_CLOSE_WRITE) ? 4 : 0;
+	bits |= (mask & FAN_MOVED_FROM) ? 8 : 0;
+	bits |= (mask & FAN_MOVED_TO) ? 16 : 0;
+	bits |= (mask & FAN_DELETE) ? 32 : 0;
+	if (name[0] == 'f')
+		report->got_f[i / INSIDE_EVERY] |= bits;
+	else
+		report->got_g[i / INSIDE_EVERY] |= bits;
+}
+
+static long missing_inside(void)
+{
+	long missing = 0;
+
+	for (long i = 0; i < iterations; i += INSIDE_EVERY) {
+		if (report->got_f[i / INSIDE_EVERY] != (1 | 2 | 4 | 8))
+			missing++;
+		if (report->got_g[i / INSIDE_EVERY] != (16 | 32))
+			missing++;
+	}
+	return missing;
+}
+
+/* File handles of the subtree's directories: a small open-addressing set. */
+#define HSET_SIZE 256
+static struct {
+	unsigned int len;
+	unsigned char bytes[MAX_HANDLE_SZ];
+} hset[HSET_SIZE];
+
+static unsigned int hash_bytes(const unsigned char *p, unsigned int len)
+{
+	unsigned int h = 2166136261u;
+
+	while (len--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+static void hset_add(const char *path)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char buf[MAX_HANDLE_SZ];
+	} h = { .fh.handle_bytes = MAX_HANDLE_SZ };
+	unsigned int len, i;
+	int mnt;
+
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mnt, 0))
+		die(path);
+	len = sizeof(h.fh) + h.fh.handle_bytes;
+	i = hash_bytes((void *)&h.fh, len) % HSET_SIZE;
+	while (hset[i].len)
+		i = (i + 1) % HSET_SIZE;
+	hset[i].len = len;
+	memcpy(hset[i].bytes, &h.fh, len);
+}
+
+static int hset_has(const struct file_handle *fh)
+{
+	unsigned int len = sizeof(*fh) + fh->handle_bytes;
+	unsigned int i = hash_bytes((const void *)fh, len) % HSET_SIZE;
+
+	for (; hset[i].len; i = (i + 1) % HSET_SIZE)
+		if (hset[i].len == len && !memcmp(hset[i].bytes, fh, len))
+			return 1;
+	return 0;
+}
+
+/* The set (b)'s listener filters with: d00 and its subdirectories. */
+static void subtree_handles(void)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/d00", base);
+	hset_add(path);
+	for (int s = 0; s < SUB; s++) {
+		leaf_path(path, sizeof(path), 0, s);
+		hset_add(path);
+	}
+}
+
+static void listener_done(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	report->cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	exit(0);
+}
+
+static void fanotify_listener(int fd)
+{
+	static __u64 buf[8192];
+
+	for (;;) {
+		ssize_t len = read(fd, buf, sizeof(buf));
+		struct fanotify_event_metadata *md = (void *)buf;
+
+		if (len <= 0)
+			die("read fanotify");
+		for (; FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len)) {
+			struct fanotify_event_info_fid *fid = (void *)(md + 1);
+			struct file_handle *fh = (void *)fid->handle;
+			const char *name;
+
+			report->delivered++;
+			if (md->mask & FAN_Q_OVERFLOW) {
+				report->overflow = 1;
+				continue;
+			}
+			if (fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME)
+				continue;
+			/* What users do today: drop what is outside. */
+			if (!hset_has(fh)) {
+				report->outside++;
+				continue;
+			}
+			name = (const char *)fh->f_handle + fh->handle_bytes;
+			if (!strcmp(name, "END") && (md->mask & FAN_CREATE))
+				listener_done();
+			record(name, md->mask);
+		}
+	}
+}
+
+static void inotify_listener(int fd)
+{
+	static char buf[65536] __attribute__((aligned(8)));
+
+	for (;;) {
+		ssize_t len = read(fd, buf, sizeof(buf));
+
+		if (len <= 0)
+			die("read inotify");
+		for (char *p = buf; p < buf + len;) {
+			struct inotify_event *ev = (void *)p;
+			uint64_t mask = 0;
+
+			p += sizeof(*ev) + ev->len;
+			report->delivered++;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				report->overflow = 1;
+				continue;
+			}
+			if (!ev->len)
+				continue;
+			if (!strcmp(ev->name, "END") && (ev->mask & IN_CREATE))
+				listener_done();
+			mask |= (ev->mask & IN_CREATE) ? FAN_CREATE : 0;
+			mask |= (ev->mask & IN_MODIFY) ? FAN_MODIFY : 0;
+			mask |= (ev->mask & IN_CLOSE_WRITE) ? FAN_CLOSE_WRITE : 0;
+			mask |= (ev->mask & IN_MOVED_FROM) ? FAN_MOVED_FROM : 0;
+			mask |= (ev->mask & IN_MOVED_TO) ? FAN_MOVED_TO : 0;
+			mask |= (ev->mask & IN_DELETE) ? FAN_DELETE : 0;
+			record(ev->name, mask);
+		}
+	}
+}
+
+static int attach(int fan_fd, const char *filter, const int *root_fds,
+		  int nr)
+{
+	struct fan_kind_args dirs_only = {
+		FAN_KIND_ARGS_VERSION, FAN_KIND_DIRECTORIES
+	};
+	struct fanotify_filter_args fa = { 0 };
+	struct {
+		struct fan_subtree_args a;
+		__s32 fds[1000];
+	} args = { .a = { FAN_SUBTREE_ARGS_VERSION, nr } };
+
+	memcpy(args.fds, root_fds, nr * sizeof(int));
+	snprintf(fa.name, sizeof(fa.name), "%s", filter);
+	fa.args = (uintptr_t)&args;
+	fa.args_size = sizeof(args.a) + nr * sizeof(int);
+	if (!strcmp(filter, "kind")) {
+		fa.args = (uintptr_t)&dirs_only;
+		fa.args_size = sizeof(dirs_only);
+	}
+	return ioctl(fan_fd, FAN_IOC_ADD_FILTER, &fa);
+}
+
+/* The filter's "seen" counter from fdinfo, or -1. */
+static long filter_seen(int fan_fd)
+{
+	char path[64], line[256];
+	long seen = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fan_fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, " seen:");
+
+		if (!strncmp(line, "fanotify filter:", 16) && p)
+			seen = atol(p + 6);
+	}
+	fclose(f);
+	return seen;
+}
+
+struct result {
+	double workload, total, setup, cpu;
+	long delivered, outside, missing, seen;
+	int overflow;
+};
+
+static int fanotify_group(void)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME |
+			   FAN_UNLIMITED_QUEUE, O_RDONLY);
+	if (fd < 0)
+		die("fanotify_init");
+	snprintf(path, sizeof(path), "%s", base);
+	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, MARK_MASK,
+			  AT_FDCWD, path))
+		die("fanotify_mark");
+	return fd;
+}
+
+static int inotify_group(double *setup)
+{
+	char path[PATH_MAX];
+	double start = now();
+	uint32_t mask = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE |
+			IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE;
+	int fd = inotify_init1(0);
+
+	if (fd < 0)
+		die("inotify_init");
+	/* Walk the subtree, as a recursive watcher does at startup. */
+	snprintf(path, sizeof(path), "%s/d00", base);
+	if (inotify_add_watch(fd, path, mask) < 0)
+		die(path);
+	for (int s = 0; s < SUB; s++) {
+		leaf_path(path, sizeof(path), 0, s);
+		if (inotify_add_watch(fd, path, mask) < 0)
+			die(path);
+	}
+	*setup = now() - start;
+	return fd;
+}
+
+static void run_config(char cfg, struct result *r)
+{
+	char path[PATH_MAX];
+	int fd = -1, root_fd;
+	pid_t pid = -1;
+	double start;
+
+	memset(r, 0, sizeof(*r));
+	memset(report, 0, sizeof(*report));
+	r->seen = -1;
+	end_marker(0);
+	start = now();
+	if (cfg == 'b' || cfg == 'c' || cfg == 'd') {
+		fd = fanotify_group();
+		if (cfg != 'b') {
+			snprintf(path, sizeof(path), "%s/d00", base);
+			root_fd = open(path, O_RDONLY | O_DIRECTORY);
+			if (root_fd < 0 ||
+			    attach(fd, cfg == 'c' ? "subtree" : "subtree_c",
+				   &root_fd, 1))
+				die("attach");
+			close(root_fd);
+		}
+	} else if (cfg == 'e') {
+		fd = inotify_group(&r->setup);
+	}
+	if (fd >= 0) {
+		pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			if (cfg == 'e')
+				inotify_listener(fd);
+			else
+				fanotify_listener(fd);
+		}
+	}
+	r->workload = workload();
+	if (pid > 0) {
+		int status;
+
+		end_marker(1);
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			die("listener failed");
+		r->delivered = report->delivered;
+		r->outside = report->outside;
+		r->overflow = report->overflow;
+		r->cpu = report->cpu;
+		r->missing = missing_inside();
+		if (cfg == 'c' || cfg == 'd')
+			r->seen = filter_seen(fd);
+		close(fd);
+	}
+	r->total = now() - start;
+}
+
+/* ---- micro benchmarks ---- */
+
+static char deep_file[PATH_MAX];
+static int micro_root_fds[1000];
+
+/* A file at depth @depth below base/deep, and 1000 root dirs elsewhere. */
+static void make_micro_tree(void)
+{
+	char path[PATH_MAX];
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/deep", base);
+	if (mkdir(path, 0755))
+		die(path);
+	for (int d = 1; d <= 32; d++) {
+		n += snprintf(path + n, sizeof(path) - n, "/l%d", d);
+		if (mkdir(path, 0755))
+			die(path);
+	}
+	snprintf(path, sizeof(path), "%s/roots", base);
+	if (mkdir(path, 0755))
+		die(path);
+	for (int i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "%s/roots/r%d", base, i);
+		if (mkdir(path, 0755))
+			die(path);
+		micro_root_fds[i] = open(path, O_RDONLY | O_DIRECTORY);
+		if (micro_root_fds[i] < 0)
+			die(path);
+	}
+}
+
+/* Path of the micro file at @depth directories below base/deep. */
+static void micro_file(int depth)
+{
+	int n = snprintf(deep_file, sizeof(deep_file), "%s/deep", base);
+
+	for (int d = 1; d <= depth; d++)
+		n += snprintf(deep_file + n, sizeof(deep_file) - n, "/l%d", d);
+	snprintf(deep_file + n, sizeof(deep_file) - n, "/file");
+}
+
+/* ns per pwrite() with @filter (NULL: no group) and @nr_roots roots. */
+static double micro_run(const char *filter, int depth, int nr_roots)
+{
+	int fan_fd = -1, fd;
+	double start, t;
+
+	micro_file(depth);
+	fd = open(deep_file, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0)
+		die(deep_file);
+	if (filter) {
+		fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME,
+				       O_RDONLY);
+		if (fan_fd < 0 ||
+		    fanotify_mark(fan_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				  FAN_MODIFY, AT_FDCWD, base) ||
+		    attach(fan_fd, filter, micro_root_fds, nr_roots))
+			die("micro group");
+	}
+	start = now();
+	for (long i = 0; i < micro_ops; i++)
+		if (pwrite(fd, "x", 1, 0) != 1)
+			die("pwrite");
+	t = now() - start;
+	if (filter) {
+		/* Every event must have been skipped by the filter. */
+		if (filter_seen(fan_fd) != micro_ops)
+			die("micro: filter did not see every event");
+		close(fan_fd);
+	}
+	close(fd);
+	return t * 1e9 / micro_ops;
+}
+
+static const int depths[] = { 1, 2, 4, 8, 16, 32 };
+static const int root_counts[] = { 1, 10, 100, 1000 };
+#define NDEPTH 6
+#define NROOTS 4
+#define MICRO_DEPTH 8
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	double s[64];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void print_series(const char *key, double *v, int n, int last)
+{
+	double lo = v[0], hi = v[0];
+
+	for (int i = 1; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	printf("\"%s\": {\"median\": %.6g, \"min\": %.6g, \"max\": %.6g, \"runs\": [",
+	       key, median(v, n), lo, hi);
+	for (int i = 0; i < n; i++)
+		printf("%s%.6g", i ? ", " : "", v[i]);
+	printf("]}%s\n", last ? "" : ",");
+}
+
+int main(int argc, char **argv)
+{
+	static const char configs[] = "abcde";
+	static struct result res[5][64];
+	static double micro_none[64], micro_c[NDEPTH][64], micro_d[NDEPTH][64];
+	static double micro_roots[NROOTS][64], micro_kind[64];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "r:n:m:")) != -1) {
+		if (opt == 'r')
+			rounds = atoi(optarg);
+		else if (opt == 'n')
+			iterations = atol(optarg);
+		else if (opt == 'm')
+			micro_ops = atol(optarg);
+		else
+			return 2;
+	}
+	if (optind != argc - 1 || rounds < 1 || rounds > 64 ||
+	    iterations < INSIDE_EVERY || iterations > MAX_ITER) {
+		fprintf(stderr, "usage: fanbench [-r rounds] [-n iterations] [-m micro_ops] DIR\n");
+		return 2;
+	}
+	base = argv[optind];
+	report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (report == MAP_FAILED)
+		die("mmap");
+	make_tree();
+	make_micro_tree();
+	subtree_handles();
+
+	/* Warm the dcache (names of every run) and the caches, unrecorded. */
+	run_config('a', &res[0][0]);
+	run_config('c', &res[0][0]);
+	micro_run("subtree", MICRO_DEPTH, 1);
+
+	for (int r = 0; r < rounds; r++) {
+		/* Rotate the order so no configuration always runs first. */
+		for (int k = 0; k < 5; k++) {
+			int c = (k + r) % 5;
+
+			run_config(configs[c], &res[c][r]);
+			fprintf(stderr, "round %d %c: %.3f s\n", r, configs[c],
+				res[c][r].workload);
+		}
+		micro_none[r] = micro_run(NULL, MICRO_DEPTH, 1);
+		/* The hook without a walk: "kind" skips files at once. */
+		micro_kind[r] = micro_run("kind", MICRO_DEPTH, 0);
+		for (int i = 0; i < NDEPTH; i++) {
+			micro_c[i][r] = micro_run("subtree", depths[i], 1);
+			micro_d[i][r] = micro_run("subtree_c", depths[i], 1);
+		}
+		for (int i = 0; i < NROOTS; i++)
+			micro_roots[i][r] = micro_run("subtree", MICRO_DEPTH,
+						      root_counts[i]);
+	}
+
+	printf("{\n\"iterations\": %ld, \"inside_every\": %d, \"rounds\": %d, \"micro_ops\": %ld, \"micro_depth\": %d,\n",
+	       iterations, INSIDE_EVERY, rounds, micro_ops, MICRO_DEPTH);
+	printf("\"configs\": {\n");
+	for (int c = 0; c < 5; c++) {
+		double v[64];
+
+		printf("\"%c\": {\n", configs[c]);
+#define SERIES(field, last) do {					\
+		for (int r = 0; r < rounds; r++)			\
+			v[r] = res[c][r].field;				\
+		print_series(#field, v, rounds, last);			\
+	} while (0)
+		SERIES(workload, 0);
+		SERIES(total, 0);
+		SERIES(setup, 0);
+		SERIES(cpu, 0);
+		SERIES(delivered, 0);
+		SERIES(outside, 0);
+		SERIES(missing, 0);
+		SERIES(seen, 0);
+		SERIES(overflow, 1);
+#undef SERIES
+		printf("}%s\n", c < 4 ? "," : "");
+	}
+	printf("},\n\"micro\": {\n");
+	print_series("none", micro_none, rounds, 0);
+	print_series("kind_skip", micro_kind, rounds, 0);
+	for (int i = 0; i < NDEPTH; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "c_depth_%d", depths[i]);
+		print_series(key, micro_c[i], rounds, 0);
+		snprintf(key, sizeof(key), "d_depth_%d", depths[i]);
+		print_series(key, micro_d[i], rounds, 0);
+	}
+	for (int i = 0; i < NROOTS; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "c_roots_%d", root_counts[i]);
+		print_series(key, micro_roots[i], rounds, i == NROOTS - 1);
+	}
+	printf("}\n}\n");
+	return 0;
+}

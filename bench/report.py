@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py OUTDIR: turns OUTDIR/bench.json (written by fanbench in the VM)
+into report.json, report.md (printed) and bench.png, and checks the targets.
+
+Ratios are computed per round (each round runs every configuration once,
+interleaved) and summarised as median [min, max] over the rounds."""
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+
+NAMES = {
+    "a": "no fanotify",
+    "b": "fanotify, filter in user space",
+    "c": "fanotify + Rust subtree filter",
+    "d": "fanotify + C subtree_c filter",
+    "e": "inotify on the subtree",
+}
+
+
+def summary(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def fmt(s, spec=".3f"):
+    return f"{s['median']:{spec}} [{s['min']:{spec}}, {s['max']:{spec}}]"
+
+
+def analyse(raw):
+    rounds = raw["rounds"]
+    cfg = raw["configs"]
+    a_work = cfg["a"]["workload"]["runs"]
+    res = {"configs": {}, "micro": {}, "targets": {}}
+    for key, name in NAMES.items():
+        c = cfg[key]
+        # Throughput ratio to (a) in the same round; (e) also counting the
+        # time to set the watches up.
+        ratio = [a_work[r] / c["workload"]["runs"][r] for r in range(rounds)]
+        ratio_setup = [a_work[r] / (c["workload"]["runs"][r] + c["setup"]["runs"][r])
+                       for r in range(rounds)]
+        res["configs"][key] = {
+            "name": name,
+            "workload_s": summary(c["workload"]["runs"]),
+            "throughput_vs_a": summary(ratio),
+            "throughput_vs_a_with_setup": summary(ratio_setup),
+            "setup_s": summary(c["setup"]["runs"]),
+            "delivered": summary(c["delivered"]["runs"]),
+            "dropped_in_user_space": summary(c["outside"]["runs"]),
+            "lost_in_subtree": max(c["missing"]["runs"]),
+            "overflow": max(c["overflow"]["runs"]),
+            "listener_cpu_s": summary(c["cpu"]["runs"]),
+        }
+    c_vs_d = [cfg["d"]["workload"]["runs"][r] / cfg["c"]["workload"]["runs"][r]
+              for r in range(rounds)]
+    res["c_throughput_vs_d"] = summary(c_vs_d)
+
+    micro = raw["micro"]
+    none = micro["none"]["runs"]
+
+    def cost(key):
+        return [micro[key]["runs"][r] - none[r] for r in range(rounds)]
+
+    for key in micro:
+        if key != "none":
+            res["micro"][key] = summary(cost(key))
+    res["micro"]["none_ns_per_op"] = summary(none)
+    depth = raw["micro_depth"]
+    cd = [micro[f"c_depth_{depth}"]["runs"][r] - none[r] for r in range(rounds)]
+    dd = [micro[f"d_depth_{depth}"]["runs"][r] - none[r] for r in range(rounds)]
+    res["micro"]["c_over_d_cost"] = summary([cd[r] / dd[r] for r in range(rounds)])
+    roots = [res["micro"][f"c_roots_{n}"]["median"] for n in (1, 10, 100, 1000)]
+    flat = max(roots) / min(roots) - 1
+
+    conf = res["configs"]
+    res["targets"] = {
+        "c_throughput_at_least_0.97_of_a": conf["c"]["throughput_vs_a"]["median"] >= 0.97,
+        "c_within_5pct_of_d": abs(res["c_throughput_vs_d"]["median"] - 1) <= 0.05,
+        "c_cost_flat_10pct_1_to_1000_roots": flat <= 0.10,
+        "no_lost_in_subtree_c_d": conf["c"]["lost_in_subtree"] == 0
+        and conf["d"]["lost_in_subtree"] == 0
+        and not conf["c"]["overflow"] and not conf["d"]["overflow"],
+    }
+    res["roots_cost_spread"] = flat
+    return res
+
+
+def markdown(raw, res, meta):
+    lines = [
+        f"fanotify filter benchmark, {meta['date']}, {meta['machine']}, "
+        f"VM under {meta['accel'].upper()}, kernel {meta['kernel']}",
+        f"{raw['iterations']} iterations (create, write, close, read, rename, "
+        f"unlink), 1 in {raw['inside_every']} inside the subtree; "
+        f"{raw['rounds']} rounds, interleaved; median [min, max] over rounds.",
+        "",
+        "| config | workload s | throughput vs (a) | events to user space "
+        "| dropped in user space | lost in subtree | listener CPU s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, c in res["configs"].items():
+        thr = fmt(c["throughput_vs_a"])
+        if key == "e":
+            thr += f"; with setup {c['throughput_vs_a_with_setup']['median']:.3f}"
+        delivered = "-" if key == "a" else f"{c['delivered']['median']:.0f}"
+        dropped = "-" if key == "a" else f"{c['dropped_in_user_space']['median']:.0f}"
+        lost = "-" if key == "a" else f"{c['lost_in_subtree']}" + (
+            " (overflow)" if c["overflow"] else "")
+        cpu = "-" if key == "a" else fmt(c["listener_cpu_s"])
+        lines.append(f"| ({key}) {c['name']} | {fmt(c['workload_s'])} | {thr} "
+                     f"| {delivered} | {dropped} | {lost} | {cpu} |")
+    m = res["micro"]
+    depth = raw["micro_depth"]
+    lines += [
+        "",
+        f"Cost per event that the filter skips (pwrite of 1 byte, ns over "
+        f"{m['none_ns_per_op']['median']:.0f} ns without fanotify; file at "
+        f"depth {depth}, 1 root unless stated):",
+        "",
+        "| | Rust (c) | C (d) |",
+        "|---|---|---|",
+    ]
+    for d in (1, 2, 4, 8, 16, 32):
+        lines.append(f"| depth {d} | {fmt(m[f'c_depth_{d}'], '.0f')} "
+                     f"| {fmt(m[f'd_depth_{d}'], '.0f')} |")
+    for n in (1, 10, 100, 1000):
+        lines.append(f"| {n} roots | {fmt(m[f'c_roots_{n}'], '.0f')} | |")
+    lines.append(f"| mark + hook, no walk (kind filter) | {fmt(m['kind_skip'], '.0f')} | |")
+    lines += [
+        "",
+        f"(c)/(d) cost per event at depth {depth}: {fmt(m['c_over_d_cost'])}; "
+        f"(c) workload throughput / (d): {fmt(res['c_throughput_vs_d'])}; "
+        f"(c) cost spread from 1 to 1000 roots: {res['roots_cost_spread'] * 100:.1f} %.",
+        "",
+        "Targets:",
+    ]
+    for target, ok in res["targets"].items():
+        lines.append(f"- {target.replace('_', ' ')}: {'met' if ok else 'MISSED'}")
+    return "\n".join(lines) + "\n"
+
+
+def chart(raw, res, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    keys = list(NAMES)
+    med = [res["configs"][k]["throughput_vs_a"]["median"] for k in keys]
+    lo = [med[i] - res["configs"][k]["throughput_vs_a"]["min"] for i, k in enumerate(keys)]
+    hi = [res["configs"][k]["throughput_vs_a"]["max"] - med[i] for i, k in enumerate(keys)]
+    ax1.bar([f"({k})" for k in keys], med, yerr=[lo, hi], capsize=4,
+            color=["grey", "tab:red", "tab:orange", "tab:blue", "tab:green"])
+    ax1.axhline(0.97, color="black", linestyle=":", linewidth=1)
+    ax1.set_ylabel("workload throughput / (a)")
+    ax1.set_title("Workload, 1 % of operations in the subtree")
+    m = res["micro"]
+    depths = [1, 2, 4, 8, 16, 32]
+    ax2.plot(depths, [m[f"c_depth_{d}"]["median"] for d in depths], "o-",
+             label="Rust subtree (c), by depth")
+    ax2.plot(depths, [m[f"d_depth_{d}"]["median"] for d in depths], "s-",
+             label="C subtree_c (d), by depth")
+    ax2.plot([1, 10, 100, 1000], [m[f"c_roots_{n}"]["median"] for n in (1, 10, 100, 1000)],
+             "^--", label=f"Rust (c), by number of roots (depth {raw['micro_depth']})")
+    ax2.set_xscale("log", base=2)
+    ax2.set_xlabel("path depth / number of roots")
+    ax2.set_ylabel("ns per skipped event")
+    ax2.set_title("Cost of a filter that skips the event")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("outdir")
+    ap.add_argument("--accel", default="unknown")
+    ap.add_argument("--machine", default="unknown")
+    ap.add_argument("--kernel", default="unknown")
+    args = ap.parse_args()
+    with open(os.path.join(args.outdir, "bench.json")) as f:
+        raw = json.load(f)
+    meta = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": args.machine,
+        "accel": args.accel,
+        "kernel": args.kernel,
+    }
+    res = analyse(raw)
+    res["meta"] = meta
+    with open(os.path.join(args.outdir, "report.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    md = markdown(raw, res, meta)
+    with open(os.path.join(args.outdir, "report.md"), "w") as f:
+        f.write(md)
+    chart(raw, res, os.path.join(args.outdir, "bench.png"))
+    print(md, end="")
+
+
+if __name__ == "__main__":
+    main()

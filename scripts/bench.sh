@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh: boots the patched kernel (as the tests do) and runs bench/fanbench
+# in it: configurations a-e interleaved over several rounds, and the
+# per-event micro benchmarks.  Prints the report table and leaves
+# bench.json, report.json, report.md and bench.png in
+# build/bench-results/latest/.  FANBENCH_ARGS overrides the sizes, e.g.
+# "-r 7 -n 10000 -m 200000" (the defaults).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+"$REPO/scripts/setup.sh"
+kdir=$("$REPO/scripts/build-kernel.sh" test)
+msg "building the Rust module and the benchmark"
+make -s -C "$REPO" KDIR="$kdir" module
+make -s -C "$REPO/bench" KDIR="$kdir" OUT="$REPO/build/bench"
+
+out=$(new_results_dir bench-results)
+read -r -a args <<<"${FANBENCH_ARGS:--r 7 -n 10000 -m 200000}"
+vm_rc=0
+"$REPO/qemu/run-vm.sh" "$kdir" "$out" "${FANBENCH_TIMEOUT:-3000}" -- \
+	bash "$REPO/bench/run-in-guest.sh" "$out" \
+	"$REPO/src/fanotify_filters.ko" "$REPO/build/bench/fanbench" \
+	"${args[@]}" || vm_rc=$?
+if [[ $(cat "$out/bench.rc" 2>/dev/null) != 0 ]]; then
+	tail -5 "$out/bench.log" "$out/guest.log" >&2 || true
+	die "the benchmark did not finish (vng status $vm_rc); logs: $out"
+fi
+machine="$(nproc) host CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+/usr/bin/python3 "$REPO/bench/report.py" "$out" --accel "$(cat "$out/accel")" \
+	--machine "$machine" --kernel "$(basename "$kdir")"
+msg "results: $out"
