@@ -90,7 +90,7 @@ def analyse(raw):
 def markdown(raw, res, meta):
     lines = [
         f"fanotify filter benchmark, {meta['date']}, {meta['machine']}, "
-        f"VM under {meta['accel'].upper()}, kernel {meta['kernel']}",
+        f"VM under {meta['accel']}, kernel {meta['kernel']}",
         f"{raw['iterations']} iterations (create, write, close, read, rename, "
         f"unlink), 1 in {raw['inside_every']} inside the subtree; "
         f"{raw['rounds']} rounds, interleaved; median [min, max] over rounds.",

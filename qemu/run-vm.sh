@@ -27,6 +27,9 @@ vng_run() { # ACCEL OUTDIR LIMIT LOG COMMAND
 	local args=(--run "$image" --rwdir "$dir" --cpus 2 --memory 2G
 		--append root=/dev/root --verbose)
 	[[ $accel == tcg ]] && args+=(--disable-kvm)
+	# Extra qemu options under TCG, e.g. "-icount shift=0" (benchmark).
+	[[ $accel == tcg && -n ${FANFILTER_TCG_OPTS:-} ]] &&
+		args+=(--qemu-opts="$FANFILTER_TCG_OPTS")
 	timeout --kill-after=15 "$t" vng "${args[@]}" --exec "$cmd" \
 		>"$log" 2>&1 </dev/null
 }

@@ -3,7 +3,7 @@
 //! The event a filter is asked about, borrowed for one callback.
 
 use super::Verdict;
-use core::{marker::PhantomData, mem::MaybeUninit, ptr};
+use core::{marker::PhantomData, mem::MaybeUninit, num::NonZeroUsize, ptr};
 use kernel::{
     bindings,
     error::{code::*, Error, Result},
@@ -78,9 +78,12 @@ impl core::ops::BitOr for EventMask {
 /// and another one is later mounted on a superblock at the same address, an
 /// old id may match an inode of the new filesystem with the same number and
 /// generation; filters that care must be reconfigured after a remount.
+///
+/// A superblock address is never zero, which lets `Option<InodeId>` be as
+/// small as an `InodeId`: hash tables of ids stay dense.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InodeId {
-    sb: usize,
+    sb: NonZeroUsize,
     ino: u64,
     generation: u32,
 }
@@ -92,16 +95,23 @@ impl InodeId {
     ///
     /// `inode` points to an inode that stays allocated during the call (a
     /// reference, or the RCU read lock, which delays the freeing of inodes).
+    #[inline]
     unsafe fn of(inode: *const bindings::inode) -> Self {
         // SAFETY: `inode` is valid for reads (safety requirements). These
         // fields are set before the inode is hashed and never change while
         // it can be reached.
-        unsafe {
-            Self {
-                sb: (*inode).i_sb as usize,
-                ino: (*inode).i_ino as u64,
-                generation: (*inode).i_generation,
-            }
+        let (sb, ino, generation) = unsafe {
+            (
+                (*inode).i_sb as usize,
+                (*inode).i_ino as u64,
+                (*inode).i_generation,
+            )
+        };
+        Self {
+            // Every inode has a superblock; the fallback is unreachable.
+            sb: NonZeroUsize::new(sb).unwrap_or(NonZeroUsize::MIN),
+            ino,
+            generation,
         }
     }
 
@@ -132,16 +142,15 @@ impl InodeId {
         }
     }
 
-    /// A well-mixed hash of the identity, for hash tables.
+    /// A multiplicative (Fibonacci) hash of the identity: one
+    /// multiplication, as this runs for every ancestor of every filtered
+    /// event. Its high bits are the well-mixed ones: a table of `2^k` slots
+    /// indexes with `hash >> (64 - k)`.
+    #[inline]
     pub fn hash(&self) -> u64 {
-        let mut h =
-            (self.sb as u64).rotate_left(29) ^ self.ino ^ (u64::from(self.generation) << 32);
-        // Finalizer of splitmix64.
-        h ^= h >> 30;
-        h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        h ^= h >> 27;
-        h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
-        h ^ (h >> 31)
+        const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
+        let key = self.sb.get() as u64 ^ self.ino ^ (u64::from(self.generation) << 32);
+        key.wrapping_mul(GOLDEN_RATIO_64)
     }
 }
 
@@ -395,7 +404,8 @@ unsafe fn walk_ancestors(
         unsafe { bindings::rcu_read_lock() };
         let mut dentry = start;
         let mut result = Ancestry::Unknown;
-        for _ in 0..=max_depth {
+        // An exclusive range: `0..=max_depth` costs a flag test per step.
+        for _ in 0..max_depth.saturating_add(1) {
             // SAFETY: `dentry` is `start` (referenced) or a parent read under
             // RCU, and dentries are freed only after an RCU grace period.
             // `d_inode` and `d_parent` change under us on concurrent unlink
