@@ -22,7 +22,11 @@ endif
 KMAKE := $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=/usr/bin/rustc \
 	 BINDGEN=/usr/local/bin/bindgen
 
+# Objects built against another kernel tree would not load: start over
+# when KDIR changes.
 module:
+	@if [ "$$(cat .kdir 2>/dev/null)" != "$(KDIR)" ]; then \
+		$(KMAKE) clean >/dev/null; echo "$(KDIR)" >.kdir; fi
 	$(KMAKE) W=1 modules
 
 tests:

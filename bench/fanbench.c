@@ -55,7 +55,7 @@
 #define TOP		64	/* d00 .. d63 */
 #define SUB		64	/* s00 .. s63 in each */
 #define INSIDE_EVERY	100	/* 1 % of the iterations */
-#define MAX_ITER	(1 << 22)
+#define MAX_ITER	4194304
 #define MARK_MASK	(FAN_CREATE | FAN_MODIFY | FAN_CLOSE_WRITE | \
 			 FAN_MOVED_FROM | FAN_MOVED_TO | FAN_DELETE)
 /* Bits every in-subtree file must arrive with. */
@@ -89,7 +89,7 @@ static void leaf_path(char *buf, size_t size, int top, int sub)
 /* The directory of iteration @i: 1 in 100 inside d00, the others outside. */
 static void iteration_dir(char *buf, size_t size, long i)
 {
-	uint64_t h = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+	__u64 h = (__u64)i * 0x9e3779b97f4a7c15ull;
 
 	if (i % INSIDE_EVERY == 0)
 		leaf_path(buf, size, 0, (i / INSIDE_EVERY) % SUB);
@@ -167,7 +167,7 @@ struct listener_report {
 static struct listener_report *report;
 
 /* Record the event bits of in-subtree file @name ("f<i>" or "g<i>"). */
-static void record(const char *name, uint64_t mask)
+static void record(const char *name, __u64 mask)
 {
 	unsigned char bits = 0;
 	char *end;
@@ -309,16 +309,16 @@ static void fanotify_listener(int fd)
 
 static void inotify_listener(int fd)
 {
-	static char buf[65536] __attribute__((aligned(8)));
+	static __u64 buf[8192];	/* aligned for struct inotify_event */
 
 	for (;;) {
 		ssize_t len = read(fd, buf, sizeof(buf));
 
 		if (len <= 0)
 			die("read inotify");
-		for (char *p = buf; p < buf + len;) {
+		for (char *p = (char *)buf; p < (char *)buf + len;) {
 			struct inotify_event *ev = (void *)p;
-			uint64_t mask = 0;
+			__u64 mask = 0;
 
 			p += sizeof(*ev) + ev->len;
 			report->delivered++;
@@ -411,7 +411,7 @@ static int inotify_group(double *setup)
 {
 	char path[PATH_MAX];
 	double start = now();
-	uint32_t mask = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE |
+	__u32 mask = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE |
 			IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE;
 	int fd = inotify_init1(0);
 
@@ -658,8 +658,10 @@ int main(int argc, char **argv)
 						      root_counts[i]);
 	}
 
-	printf("{\n\"iterations\": %ld, \"inside_every\": %d, \"rounds\": %d, \"micro_ops\": %ld, \"micro_depth\": %d,\n",
-	       iterations, INSIDE_EVERY, rounds, micro_ops, MICRO_DEPTH);
+	printf("{\n\"iterations\": %ld, \"inside_every\": %d, \"rounds\": %d,\n",
+	       iterations, INSIDE_EVERY, rounds);
+	printf("\"micro_ops\": %ld, \"micro_depth\": %d,\n", micro_ops,
+	       MICRO_DEPTH);
 	printf("\"configs\": {\n");
 	for (int c = 0; c < 5; c++) {
 		double v[64];

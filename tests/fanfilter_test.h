@@ -27,6 +27,7 @@
 #include <linux/fanotify.h>
 
 #include "../src/uapi/fanotify_filters.h"
+#include "kselftest_harness.h"
 
 #define FANFILTER_MODULE "fanotify_filters"
 #define MAX_EVENTS 1024
@@ -90,6 +91,41 @@ static inline int filter_attach(int fan_fd, const char *name,
 static inline int filter_detach(int fan_fd)
 {
 	return ioctl(fan_fd, FAN_IOC_DEL_FILTER);
+}
+
+/*
+ * A non-blocking FAN_REPORT_DFID_NAME group with a filesystem mark for
+ * @mask on the filesystem of @path; -1 on failure.
+ */
+static inline int dfid_name_group(const char *path, __u64 mask)
+{
+	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK |
+			       FAN_REPORT_DFID_NAME, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask,
+			  AT_FDCWD, path)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * In a test: attaching filter @name with @args of @size bytes fails with
+ * EINVAL and leaves nothing attached; @what names the case in the log.
+ */
+static inline void expect_attach_einval(struct __test_metadata *_metadata,
+					int fan_fd, const char *name,
+					const void *args, __u32 size,
+					const char *what)
+{
+	errno = 0;
+	EXPECT_EQ(-1, filter_attach(fan_fd, name, args, size)) TH_LOG("%s", what);
+	EXPECT_EQ(EINVAL, errno) TH_LOG("%s", what);
+	EXPECT_EQ(-1, filter_detach(fan_fd));
+	EXPECT_EQ(ENOENT, errno);
 }
 
 /* Build struct fan_subtree_args for @nr directory fds; free() the result. */

@@ -173,4 +173,58 @@ TEST_F(guard, bad_args_einval)
 	EXPECT_EQ(ENOENT, errno);
 }
 
+/* Build guard args with @nr_roots copies of @root_fd and @nr_exempt tgids. */
+static struct fan_guard_args *guard_args(int root_fd, int nr_roots,
+					 int nr_exempt, __u32 *size)
+{
+	struct fan_guard_args *a;
+
+	*size = sizeof(*a) + (nr_exempt + nr_roots) * sizeof(a->ids[0]);
+	a = calloc(1, *size);
+	if (!a)
+		return NULL;
+	a->version = FAN_GUARD_ARGS_VERSION;
+	a->nr_roots = nr_roots;
+	a->nr_exempt = nr_exempt;
+	for (int i = 0; i < nr_exempt; i++)
+		a->ids[i] = 100000 + i;
+	for (int i = 0; i < nr_roots; i++)
+		a->ids[nr_exempt + i] = root_fd;
+	return a;
+}
+
+/* Accepted at each bound, EINVAL one past it, nothing attached after. */
+TEST_F(guard, limits)
+{
+	static const struct {
+		int nr_roots, nr_exempt, ok;
+	} cases[] = {
+		{ FAN_SUBTREE_MAX_ROOTS, FAN_GUARD_MAX_EXEMPT, 1 },
+		{ 1, 0, 1 },
+		{ FAN_SUBTREE_MAX_ROOTS + 1, 0, 0 },
+		{ 1, FAN_GUARD_MAX_EXEMPT + 1, 0 },
+		{ 0, 1, 0 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fan_guard_args *a;
+		__u32 size;
+		int ret;
+
+		a = guard_args(self->in_fd, cases[i].nr_roots,
+			       cases[i].nr_exempt, &size);
+		ASSERT_NE(NULL, a);
+		ret = filter_attach(self->fan_fd, "guard", a, size);
+		free(a);
+		if (cases[i].ok) {
+			EXPECT_EQ(0, ret) TH_LOG("case %u", i);
+			EXPECT_EQ(0, filter_detach(self->fan_fd));
+		} else {
+			EXPECT_EQ(-1, ret) TH_LOG("case %u", i);
+			EXPECT_EQ(EINVAL, errno) TH_LOG("case %u", i);
+			EXPECT_EQ(-1, filter_detach(self->fan_fd));
+		}
+	}
+}
+
 TEST_HARNESS_MAIN

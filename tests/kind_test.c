@@ -29,13 +29,8 @@ FIXTURE_VARIANT_ADD(kind, non_directories) {
 FIXTURE_SETUP(kind)
 {
 	ASSERT_EQ(0, test_fs_setup(&self->fs));
-	self->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK |
-				     FAN_REPORT_DFID_NAME, O_RDONLY);
+	self->fan_fd = dfid_name_group(self->fs.root, FAN_CREATE | FAN_ONDIR);
 	ASSERT_LE(0, self->fan_fd);
-	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
-				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
-				   FAN_CREATE | FAN_ONDIR, AT_FDCWD,
-				   self->fs.root));
 }
 
 FIXTURE_TEARDOWN(kind)

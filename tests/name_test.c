@@ -16,12 +16,8 @@ FIXTURE(name) {
 FIXTURE_SETUP(name)
 {
 	ASSERT_EQ(0, test_fs_setup(&self->fs));
-	self->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK |
-				     FAN_REPORT_DFID_NAME, O_RDONLY);
+	self->fan_fd = dfid_name_group(self->fs.root, FAN_CREATE);
 	ASSERT_LE(0, self->fan_fd);
-	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
-				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
-				   FAN_CREATE, AT_FDCWD, self->fs.root));
 }
 
 FIXTURE_TEARDOWN(name)
@@ -172,72 +168,74 @@ TEST_F(name, longest_name_and_most_patterns)
 	EXPECT_EQ(1, event_names_count(&ev, longest, FAN_CREATE));
 }
 
-/* Each case must fail with EINVAL and leave nothing attached. */
-static void expect_einval(struct __test_metadata *_metadata, int fan_fd,
-			  const struct name_args *a, const char *what)
-{
-	errno = 0;
-	EXPECT_EQ(-1, attach_names(fan_fd, a)) TH_LOG("%s", what);
-	EXPECT_EQ(EINVAL, errno) TH_LOG("%s", what);
-	EXPECT_EQ(-1, filter_detach(fan_fd));
-	EXPECT_EQ(ENOENT, errno);
-}
-
 TEST_F(name, bad_args_einval)
 {
 	static struct name_args a;
 
 	name_args_init(&a, 0);
-	expect_einval(_metadata, self->fan_fd, &a, "no pattern");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "no pattern");
 
 	name_args_init(&a, 0);
 	for (int i = 0; i < FAN_NAME_MAX_PATTERNS + 1; i++)
 		name_args_add(&a, FAN_NAME_EXACT, "x");
-	expect_einval(_metadata, self->fan_fd, &a, "one pattern too many");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "one pattern too many");
 
 	name_args_init(&a, 0);
 	name_args_add_len(&a, FAN_NAME_EXACT, "", 0);
-	expect_einval(_metadata, self->fan_fd, &a, "empty pattern");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "empty pattern");
 
 	name_args_init(&a, 0);
 	name_args_add(&a, FAN_NAME_PREFIX, "a/b");
-	expect_einval(_metadata, self->fan_fd, &a, "'/' in a pattern");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "'/' in a pattern");
 
 	name_args_init(&a, 0);
 	name_args_add_len(&a, FAN_NAME_PREFIX, "a\0b", 3);
-	expect_einval(_metadata, self->fan_fd, &a, "NUL in a pattern");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "NUL in a pattern");
 
 	name_args_init(&a, 0);
 	name_args_add(&a, FAN_NAME_SUFFIX + 1, "x");
-	expect_einval(_metadata, self->fan_fd, &a, "unknown kind");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "unknown kind");
 
 	name_args_init(&a, 0);
 	name_args_add(&a, 0, "x");
-	expect_einval(_metadata, self->fan_fd, &a, "kind 0");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "kind 0");
 
 	name_args_init(&a, 0x2);
 	name_args_add(&a, FAN_NAME_EXACT, "x");
-	expect_einval(_metadata, self->fan_fd, &a, "unknown flag");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "unknown flag");
 
 	name_args_init(&a, 0);
 	name_args_add(&a, FAN_NAME_EXACT, "x");
 	a.hdr.zero = 1;
-	expect_einval(_metadata, self->fan_fd, &a, "reserved field set");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "reserved field set");
 
 	name_args_init(&a, 0);
 	name_args_add(&a, FAN_NAME_EXACT, "x");
 	a.hdr.version = FAN_NAME_ARGS_VERSION + 1;
-	expect_einval(_metadata, self->fan_fd, &a, "unknown version");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "unknown version");
 
 	name_args_init(&a, 0);
 	name_args_add(&a, FAN_NAME_EXACT, "xyz");
 	a.size--;
-	expect_einval(_metadata, self->fan_fd, &a, "truncated pattern");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "truncated pattern");
 	a.size += 2;
-	expect_einval(_metadata, self->fan_fd, &a, "trailing byte");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "trailing byte");
 
 	a.size = sizeof(a.hdr) - 1;
-	expect_einval(_metadata, self->fan_fd, &a, "short header");
+	expect_attach_einval(_metadata, self->fan_fd, "name", a.bytes, a.size,
+			     "short header");
 }
 
 TEST_HARNESS_MAIN

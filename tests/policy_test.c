@@ -90,13 +90,8 @@ FIXTURE_SETUP(policy)
 	ASSERT_EQ(0, test_fs_setup(&self->fs));
 	self->in_fd = open(self->fs.in, O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, self->in_fd);
-	self->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK |
-				     FAN_REPORT_DFID_NAME, O_RDONLY);
+	self->fan_fd = dfid_name_group(self->fs.root, FAN_CREATE | FAN_ONDIR);
 	ASSERT_LE(0, self->fan_fd);
-	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
-				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
-				   FAN_CREATE | FAN_ONDIR, AT_FDCWD,
-				   self->fs.root));
 }
 
 FIXTURE_TEARDOWN(policy)
@@ -192,28 +187,20 @@ TEST_F(policy, reconfigure_swaps_all_parts)
 	EXPECT_EQ(1, event_names_count(&ev, "b.txt", FAN_CREATE));
 }
 
-static void expect_einval(struct __test_metadata *_metadata, int fan_fd,
-			  const struct policy_args *p, const char *what)
-{
-	errno = 0;
-	EXPECT_EQ(-1, attach_policy(fan_fd, p)) TH_LOG("%s", what);
-	EXPECT_EQ(EINVAL, errno) TH_LOG("%s", what);
-	EXPECT_EQ(-1, filter_detach(fan_fd));
-	EXPECT_EQ(ENOENT, errno);
-}
-
 TEST_F(policy, bad_args_einval)
 {
 	static struct policy_args p;
 	struct fan_policy_section *sec;
 
 	policy_init(&p);
-	expect_einval(_metadata, self->fan_fd, &p, "no section");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "no section");
 
 	policy_init(&p);
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
-	expect_einval(_metadata, self->fan_fd, &p, "duplicate section");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "duplicate section");
 
 	policy_init(&p);
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
@@ -221,38 +208,46 @@ TEST_F(policy, bad_args_einval)
 	policy_add_subtree(&p, self->in_fd);
 	policy_add_exclude_tgid(&p, 100000);
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
-	expect_einval(_metadata, self->fan_fd, &p, "five sections");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "five sections");
 
 	policy_init(&p);
 	policy_add_kind(&p, 3);
-	expect_einval(_metadata, self->fan_fd, &p, "bad kind args");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "bad kind args");
 
 	policy_init(&p);
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
 	sec = (void *)(p.bytes + sizeof(p.hdr));
 	sec->type = 5;
-	expect_einval(_metadata, self->fan_fd, &p, "unknown type");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "unknown type");
 
 	policy_init(&p);
 	policy_add_name(&p, FAN_NAME_SUFFIX, ".so");	/* 21 bytes + 3 pad */
 	p.bytes[p.size - 1] = 1;
-	expect_einval(_metadata, self->fan_fd, &p, "non-zero padding");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "non-zero padding");
 	p.bytes[p.size - 1] = 0;
 	p.size -= 1;
-	expect_einval(_metadata, self->fan_fd, &p, "padding cut short");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "padding cut short");
 	p.size += 5;
-	expect_einval(_metadata, self->fan_fd, &p, "trailing bytes");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "trailing bytes");
 
 	policy_init(&p);
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
 	sec = (void *)(p.bytes + sizeof(p.hdr));
 	sec->size = 1000;
-	expect_einval(_metadata, self->fan_fd, &p, "section beyond the end");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "section beyond the end");
 
 	policy_init(&p);
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
 	p.hdr.version = 2;
-	expect_einval(_metadata, self->fan_fd, &p, "unknown version");
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "unknown version");
 }
 
 TEST_HARNESS_MAIN
