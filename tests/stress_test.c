@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Races attach, reconfigure, detach, group close and module removal
- * against an event storm on every CPU.  The test asserts that every
- * control operation fails only with the errno its race explains; the
+ * against an event storm on every CPU, with the "subtree" filter on one
+ * group and the "policy" filter (subtree, name and actor parts) on another.
+ * The test asserts that every control operation fails only with the errno
+ * its race explains; the
  * runner fails the run on any kernel splat (the debug kernel adds KASAN,
  * lockdep, kmemleak and atomic-sleep checks).
  *
@@ -110,6 +112,88 @@ static void *control(void *arg)
 	return NULL;
 }
 
+/*
+ * Policy args: subtree(@root) and name (two-byte @suffix), plus an actor
+ * part (not self) when @not_self.  Returns the size written into @buf.
+ */
+static __u32 policy_args(__u8 *buf, int root, const char *suffix,
+			 int not_self)
+{
+	struct fan_policy_args hdr = { FAN_POLICY_ARGS_VERSION, 2 + !!not_self };
+	struct {
+		struct fan_policy_section sec;
+		struct fan_subtree_args a;
+		__s32 fd;
+	} subtree = { { FAN_POLICY_SUBTREE, sizeof(subtree) - 8 },
+		      { FAN_SUBTREE_ARGS_VERSION, 1 }, root };
+	struct {
+		struct fan_policy_section sec;
+		struct fan_name_args a;
+		__u8 kind, len;
+		char name[2];	/* a 20-byte section: no padding */
+	} name = { { FAN_POLICY_NAME, sizeof(name) - 8 },
+		   { FAN_NAME_ARGS_VERSION, 0, 1, 0 },
+		   FAN_NAME_SUFFIX, 2, { suffix[0], suffix[1] } };
+	struct {
+		struct fan_policy_section sec;
+		struct fan_actor_args a;
+	} actor = { { FAN_POLICY_ACTOR, sizeof(actor.a) },
+		    { FAN_ACTOR_ARGS_VERSION,
+		      FAN_ACTOR_EXCLUDE | FAN_ACTOR_NOT_SELF, 0, 0 } };
+	__u32 size = 0;
+
+	memcpy(buf + size, &hdr, sizeof(hdr));
+	size += sizeof(hdr);
+	memcpy(buf + size, &subtree, sizeof(subtree));
+	size += sizeof(subtree);
+	memcpy(buf + size, &name, sizeof(name));
+	size += sizeof(name);
+	if (not_self) {
+		memcpy(buf + size, &actor, sizeof(actor));
+		size += sizeof(actor);
+	}
+	return size;
+}
+
+/*
+ * The same on a FAN_REPORT_DFID_NAME group with "policy", whose
+ * reconfiguration has its own op and whose name part takes name snapshots.
+ */
+static void *control_policy(void *arg)
+{
+	struct stress *s = arg;
+	struct fanotify_filter_args fa = { .name = "policy" };
+	__u8 args[256];
+	__u64 buf[512];
+	int fd = dfid_name_group(s->fs.root, FAN_CREATE | FAN_CLOSE_WRITE |
+				 FAN_DELETE);
+
+	if (fd < 0) {
+		fail(s, "group for policy", errno);
+		return NULL;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	fa.args = (uintptr_t)args;
+	while (!atomic_load(&s->stop)) {
+		fa.args_size = policy_args(args, s->in_fd, "-1", 0);
+		if (ioctl(fd, FAN_IOC_ADD_FILTER, &fa) == 0)
+			atomic_fetch_add(&s->attaches, 1);
+		else if (errno != ENOENT)
+			fail(s, "attach policy", errno);
+		fa.args_size = policy_args(args, s->out_fd, "-3", 1);
+		if (ioctl(fd, FAN_IOC_RECONFIG_FILTER, &fa) == 0)
+			atomic_fetch_add(&s->reconfigs, 1);
+		else if (errno != ENOENT)
+			fail(s, "reconfig policy", errno);
+		while (read(fd, buf, sizeof(buf)) > 0)
+			atomic_fetch_add(&s->events, 1);
+		if (filter_detach(fd) && errno != ENOENT)
+			fail(s, "detach policy", errno);
+	}
+	close(fd);
+	return NULL;
+}
+
 /* Groups that are closed with a filter still attached. */
 static void *churn(void *arg)
 {
@@ -186,6 +270,7 @@ TEST_F_TIMEOUT(stress, race_control_against_event_storm, 7200)
 	for (i = 0; i < ncpu && i < 8; i++)
 		ASSERT_EQ(0, pthread_create(&threads[n++], NULL, storm, s));
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, control, s));
+	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, control_policy, s));
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, churn, s));
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, remover, s));
 
