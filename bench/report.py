@@ -127,6 +127,8 @@ def markdown(raw, res, meta):
     for n in (1, 10, 100, 1000):
         lines.append(f"| {n} roots | {fmt(m[f'c_roots_{n}'], '.0f')} | |")
     lines.append(f"| mark + hook, no walk (kind filter) | {fmt(m['kind_skip'], '.0f')} | |")
+    if "ignored" in m:
+        lines.append(f"| mark alone, dropped by its ignore mask | {fmt(m['ignored'], '.0f')} | |")
     lines += [
         "",
         f"(c)/(d) cost per event at depth {depth}: {fmt(m['c_over_d_cost'])}; "

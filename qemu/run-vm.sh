@@ -24,7 +24,7 @@ mkdir -p "$out"
 
 vng_run() { # ACCEL OUTDIR LIMIT LOG COMMAND
 	local accel=$1 dir=$2 t=$3 log=$4 cmd=$5
-	local args=(--run "$image" --rwdir "$dir" --cpus 2 --memory 2G
+	local args=(--run "$image" --rwdir "$dir" --cpus "${FANFILTER_VM_CPUS:-2}" --memory 2G
 		--append root=/dev/root --verbose)
 	[[ $accel == tcg ]] && args+=(--disable-kvm)
 	# Extra qemu options under TCG, e.g. "-icount shift=0" (benchmark).
