@@ -24,9 +24,11 @@ KMAKE := $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=/usr/bin/rustc \
 
 # Objects built against another kernel tree would not load: start over
 # when KDIR changes.
-module:
+kdir-check:
 	@if [ "$$(cat .kdir 2>/dev/null)" != "$(KDIR)" ]; then \
 		$(KMAKE) clean >/dev/null; echo "$(KDIR)" >.kdir; fi
+
+module: kdir-check
 	$(KMAKE) W=1 modules
 
 tests:
@@ -49,7 +51,7 @@ bench:
 series-check:
 	scripts/series-check.sh
 
-clippy:
+clippy: kdir-check
 	$(KMAKE) CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver W=1 modules
 
 fmt-check:
@@ -66,6 +68,6 @@ rust-analyzer:
 
 clean:
 	$(KMAKE) clean
-	rm -rf build
+	rm -rf build .kdir
 
-.PHONY: module tests test demo stress bench series-check clippy fmt-check checkpatch check rust-analyzer clean
+.PHONY: kdir-check module tests test demo stress bench series-check clippy fmt-check checkpatch check rust-analyzer clean
