@@ -11,8 +11,7 @@ seconds=${1:-600}
 
 "$REPO/scripts/setup.sh"
 kdir=$("$REPO/scripts/build-kernel.sh" debug)
-# The module objects are shared between flavors: rebuild for this one.
-make -s -C "$REPO" KDIR="$kdir" clean
+# make module rebuilds from scratch when KDIR differs from the last build.
 make -s -C "$REPO" KDIR="$kdir" module tests
 
 out=$(new_results_dir stress-results)
@@ -21,5 +20,4 @@ vm_rc=0
 	bash "$REPO/tests/run-in-guest.sh" "$out" \
 	"$REPO/src/fanotify_filters.ko" "$REPO/build/tests" "$seconds" \
 	'stress_test' || vm_rc=$?
-make -s -C "$REPO" KDIR="$kdir" clean
 "$REPO/scripts/tap-summary.sh" "$out" "$vm_rc"
