@@ -24,9 +24,8 @@ out=$(new_results_dir bench-results)
 # parallelism but lets a runnable listener be charged for the other vCPU's
 # instructions: one vCPU, where workload and listener share the CPU, as
 # they compete for it on a loaded machine, and CPU times are exact.
-if [[ -z ${FANFILTER_ACCEL:-} || ${FANFILTER_ACCEL:-} == tcg ]]; then
-	export FANFILTER_TCG_OPTS=${FANFILTER_TCG_OPTS--icount shift=0,sleep=off}
-fi
+# (qemu/run-vm.sh applies FANFILTER_TCG_OPTS only when it picks TCG.)
+export FANFILTER_TCG_OPTS=${FANFILTER_TCG_OPTS--icount shift=0,sleep=off}
 export FANFILTER_VM_CPUS=${FANFILTER_VM_CPUS:-1}
 read -r -a args <<<"${FANBENCH_ARGS:--r 7 -n 10000 -m 200000}"
 vm_rc=0

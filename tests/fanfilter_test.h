@@ -145,6 +145,30 @@ static inline struct fan_subtree_args *subtree_args(const int *fds, int nr,
 }
 
 /*
+ * Build struct fan_guard_args for @nr_exempt tgids and @nr_roots copies of
+ * the directory fd @root_fd; free() the result.
+ */
+static inline struct fan_guard_args *guard_args(int root_fd, int nr_roots,
+						const pid_t *exempt,
+						int nr_exempt, __u32 *size)
+{
+	struct fan_guard_args *a;
+
+	*size = sizeof(*a) + (nr_exempt + nr_roots) * sizeof(a->ids[0]);
+	a = calloc(1, *size);
+	if (!a)
+		return NULL;
+	a->version = FAN_GUARD_ARGS_VERSION;
+	a->nr_roots = nr_roots;
+	a->nr_exempt = nr_exempt;
+	for (int i = 0; i < nr_exempt; i++)
+		a->ids[i] = exempt[i];
+	for (int i = 0; i < nr_roots; i++)
+		a->ids[nr_exempt + i] = root_fd;
+	return a;
+}
+
+/*
  * Read the queued events of a non-blocking group and call @fn for each.
  * Returns 0 once the queue is empty, -1 on a read error or an overflow
  * event.  Event fds are closed after @fn.

@@ -41,18 +41,11 @@ static int attach_guard(int fan_fd, int root_fd, const pid_t *exempt,
 {
 	struct fan_guard_args *a;
 	__u32 size;
-	int i, ret;
+	int ret;
 
-	size = sizeof(*a) + (nr_exempt + 1) * sizeof(a->ids[0]);
-	a = calloc(1, size);
+	a = guard_args(root_fd, 1, exempt, nr_exempt, &size);
 	if (!a)
 		return -1;
-	a->version = FAN_GUARD_ARGS_VERSION;
-	a->nr_roots = 1;
-	a->nr_exempt = nr_exempt;
-	for (i = 0; i < nr_exempt; i++)
-		a->ids[i] = exempt[i];
-	a->ids[nr_exempt] = root_fd;
 	ret = filter_attach(fan_fd, "guard", a, size);
 	free(a);
 	return ret;
@@ -173,26 +166,6 @@ TEST_F(guard, bad_args_einval)
 	EXPECT_EQ(ENOENT, errno);
 }
 
-/* Build guard args with @nr_roots copies of @root_fd and @nr_exempt tgids. */
-static struct fan_guard_args *guard_args(int root_fd, int nr_roots,
-					 int nr_exempt, __u32 *size)
-{
-	struct fan_guard_args *a;
-
-	*size = sizeof(*a) + (nr_exempt + nr_roots) * sizeof(a->ids[0]);
-	a = calloc(1, *size);
-	if (!a)
-		return NULL;
-	a->version = FAN_GUARD_ARGS_VERSION;
-	a->nr_roots = nr_roots;
-	a->nr_exempt = nr_exempt;
-	for (int i = 0; i < nr_exempt; i++)
-		a->ids[i] = 100000 + i;
-	for (int i = 0; i < nr_roots; i++)
-		a->ids[nr_exempt + i] = root_fd;
-	return a;
-}
-
 /* Accepted at each bound, EINVAL one past it, nothing attached after. */
 TEST_F(guard, limits)
 {
@@ -206,12 +179,16 @@ TEST_F(guard, limits)
 		{ 0, 1, 0 },
 	};
 
+	pid_t exempt[FAN_GUARD_MAX_EXEMPT + 1];
+
+	for (int i = 0; i <= FAN_GUARD_MAX_EXEMPT; i++)
+		exempt[i] = 100000 + i;
 	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct fan_guard_args *a;
 		__u32 size;
 		int ret;
 
-		a = guard_args(self->in_fd, cases[i].nr_roots,
+		a = guard_args(self->in_fd, cases[i].nr_roots, exempt,
 			       cases[i].nr_exempt, &size);
 		ASSERT_NE(NULL, a);
 		ret = filter_attach(self->fan_fd, "guard", a, size);

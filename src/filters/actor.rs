@@ -12,7 +12,7 @@
 //!
 //! Args: `struct fan_actor_args` of `src/uapi/fanotify_filters.h`.
 
-use super::read_u32;
+use super::{read_u32, read_words};
 use crate::fanotify::{current_tgid, Event, Filter, Verdict};
 use kernel::{c_str, prelude::*};
 
@@ -58,21 +58,11 @@ impl Actors {
         if !named && (flags & EXCLUDE == 0 || flags & NOT_SELF == 0) {
             return Err(EINVAL);
         }
-        let mut tgids = KVec::with_capacity(nr_tgids, GFP_KERNEL)?;
-        for i in 0..nr_tgids {
-            let tgid = read_u32(args, HEADER_SIZE + 4 * i)? as i32;
-            if tgid <= 0 {
-                return Err(EINVAL);
-            }
-            tgids.push(tgid, GFP_KERNEL)?;
-        }
-        let mut uids = KVec::with_capacity(nr_uids, GFP_KERNEL)?;
-        for i in 0..nr_uids {
-            uids.push(
-                read_u32(args, HEADER_SIZE + 4 * (nr_tgids + i))?,
-                GFP_KERNEL,
-            )?;
-        }
+        let tgids = read_words(args, HEADER_SIZE, nr_tgids, |tgid| match tgid as i32 {
+            tgid if tgid > 0 => Ok(tgid),
+            _ => Err(EINVAL),
+        })?;
+        let uids = read_words(args, HEADER_SIZE + 4 * nr_tgids, nr_uids, Ok)?;
         Ok(Self {
             tgids,
             uids,

@@ -8,7 +8,7 @@
 //! Args: `struct fan_guard_args` of `src/uapi/fanotify_filters.h`.
 
 use super::{
-    read_u32,
+    read_u32, read_words,
     roots::{parse_fds, RootSet},
 };
 use crate::fanotify::{Ancestry, Event, Filter, Verdict};
@@ -51,10 +51,7 @@ impl Filter for Guard {
         if nr_exempt > MAX_EXEMPT {
             return Err(EINVAL);
         }
-        let mut exempt = KVec::with_capacity(nr_exempt, GFP_KERNEL)?;
-        for i in 0..nr_exempt {
-            exempt.push(read_u32(args, HEADER_SIZE + 4 * i)? as i32, GFP_KERNEL)?;
-        }
+        let exempt = read_words(args, HEADER_SIZE, nr_exempt, |tgid| Ok(tgid as i32))?;
         let roots = RootSet::new(&parse_fds(args, HEADER_SIZE + 4 * nr_exempt, nr_roots)?)?;
         Ok(try_pin_init!(GuardState { roots, exempt }))
     }

@@ -20,3 +20,18 @@ fn read_u32(bytes: &[u8], at: usize) -> Result<u32> {
     raw.copy_from_slice(field);
     Ok(u32::from_ne_bytes(raw))
 }
+
+/// Reads `nr` native-endian 32-bit words from byte offset `at` of a
+/// filter's args, converting each with `convert`, which may refuse it.
+fn read_words<T>(
+    bytes: &[u8],
+    at: usize,
+    nr: usize,
+    mut convert: impl FnMut(u32) -> Result<T>,
+) -> Result<KVec<T>> {
+    let mut words = KVec::with_capacity(nr, GFP_KERNEL)?;
+    for i in 0..nr {
+        words.push(convert(read_u32(bytes, at + 4 * i)?)?, GFP_KERNEL)?;
+    }
+    Ok(words)
+}

@@ -3,7 +3,7 @@
 //! Sets of directories given as fds at attach, shared by the filters that
 //! match objects "at or below one of these directories".
 
-use super::read_u32;
+use super::read_words;
 use crate::fanotify::InodeId;
 use kernel::prelude::*;
 
@@ -76,10 +76,5 @@ pub(crate) fn parse_fds(args: &[u8], at: usize, nr: usize) -> Result<KVec<InodeI
     if nr == 0 || nr > MAX_ROOTS || args.len() != at + 4 * nr {
         return Err(EINVAL);
     }
-    let mut roots = KVec::with_capacity(nr, GFP_KERNEL)?;
-    for i in 0..nr {
-        let fd = read_u32(args, at + 4 * i)? as i32;
-        roots.push(InodeId::of_dir_fd(fd)?, GFP_KERNEL)?;
-    }
-    Ok(roots)
+    read_words(args, at, nr, |fd| InodeId::of_dir_fd(fd as i32))
 }
