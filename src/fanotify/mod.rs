@@ -13,38 +13,51 @@
 //! arguments and dropped after the kernel has detached it and waited for
 //! every concurrent [`Filter::filter`] call to finish.
 //!
+//! The calling contract of the kernel is part of the types: an [`Event`]
+//! lives only for one callback, runs the ancestor walk in C (no filter code
+//! runs inside it), and a denial ([`Verdict::Deny`]) can only be made from
+//! the [`Permission`] of the very event it answers.
+//!
 //! This module and its children are the only place of the crate that uses
 //! `unsafe`.
 
 mod event;
+mod inode_set;
+mod process;
 
-pub use event::{current_tgid, Ancestry, Denial, Event, EventMask, InodeId, Permission};
+pub use event::{Actor, Event, EventMask, Permission, Place};
+pub use inode_set::InodeSet;
+pub use process::Process;
 
 use core::marker::PhantomData;
 use kernel::{
     bindings,
-    error::to_result,
+    error::{to_result, VTABLE_DEFAULT_ERROR},
     ffi::{c_int, c_void},
+    init::init_from_closure,
     prelude::*,
     types::ForeignOwnable,
     ThisModule,
 };
 
 /// What a filter decides for one event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+///
+/// `'e` is the lifetime of the event the verdict answers: a verdict cannot
+/// be kept and returned for another event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict<'e> {
     /// Hand the event to the group, as if there were no filter.
     Send,
     /// Drop the event for this group before anything is allocated. For a
     /// permission event, the group allows the access without asking user
     /// space.
     Skip,
-    /// Deny a permission event. Only [`Permission::deny`] makes one, so a
-    /// filter cannot deny an event that is not a permission event.
-    Deny(Denial),
+    /// Deny a permission event with `EPERM`, without asking user space.
+    /// Only [`Permission::deny`] makes one.
+    Deny(Denial<'e>),
 }
 
-impl Verdict {
+impl Verdict<'_> {
     /// [`Verdict::Send`] if `send`, else [`Verdict::Skip`].
     pub fn send_if(send: bool) -> Self {
         if send {
@@ -54,24 +67,32 @@ impl Verdict {
         }
     }
 
-    fn to_c(self) -> c_int {
+    fn to_c(&self) -> c_int {
         match self {
             Verdict::Send => bindings::fanotify_filter_verdict_FAN_FILTER_SEND as c_int,
             Verdict::Skip => bindings::fanotify_filter_verdict_FAN_FILTER_SKIP as c_int,
-            Verdict::Deny(denial) => denial.0.to_errno(),
+            Verdict::Deny(_) => EPERM.to_errno(),
         }
     }
+}
+
+/// The denial of one permission event; see [`Permission::deny`].
+///
+/// Neither `Copy` nor `Clone`, and bound to the event's lifetime.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Denial<'e> {
+    _event: PhantomData<&'e ()>,
 }
 
 /// A fanotify filter type.
 ///
 /// The kernel calls [`Filter::init`] when user space attaches the filter to
-/// a group, [`Filter::filter`] for every event the group's marks select, and
+/// a group, [`Filter::filter`] for every event the group would receive, and
 /// drops the state after the filter is detached or the group is closed.
 #[vtable]
 pub trait Filter {
     /// Name under which user space finds the filter: at most 31 printable
-    /// ASCII bytes, no spaces or `/`.
+    /// ASCII bytes, no spaces, `/` or `:` (the kernel refuses others).
     const NAME: &'static CStr;
 
     /// One-line description, shown in sysfs.
@@ -80,7 +101,8 @@ pub trait Filter {
     /// Format of the attach arguments, shown in sysfs.
     const ARGS_DESCRIPTION: &'static CStr;
 
-    /// Whether a group may attach the filter without `CAP_SYS_ADMIN`.
+    /// Whether groups without `CAP_SYS_ADMIN` may attach the filter unless
+    /// the administrator says otherwise (sysfs `unprivileged`).
     const UNPRIVILEGED: bool = false;
 
     /// Per-attachment state.
@@ -88,28 +110,52 @@ pub trait Filter {
     /// `filter` runs on many CPUs at once, hence `Send + Sync`.
     type State: Send + Sync + 'static;
 
-    /// Parses the attach arguments and returns an initializer of the state.
+    /// Parses the attach arguments into an initializer of the state.
     ///
     /// `args` is a kernel copy of the bytes user space passed (empty if it
-    /// passed none). Runs in the context of the attaching task; an error is
-    /// returned to it and nothing is attached.
-    fn init(args: &[u8]) -> Result<impl PinInit<Self::State, Error>>;
+    /// passed none). Runs in the context of the attaching task and may
+    /// sleep; an error is returned to it and nothing is attached. Memory is
+    /// charged to the attaching task's cgroup.
+    fn init(args: &[u8]) -> impl PinInit<Self::State, Error>;
 
     /// Builds the state that replaces `old` when user space reconfigures an
     /// attachment with new arguments.
     ///
     /// `old` stays in use by concurrent [`Filter::filter`] calls until the
-    /// new state is published; an error keeps `old`. Without this method,
+    /// new state is published; an error keeps `old`. Optional: without it,
     /// reconfiguration builds the new state with [`Filter::init`].
-    fn reconfigure(old: &Self::State, args: &[u8]) -> Result<impl PinInit<Self::State, Error>> {
-        let _ = old;
+    fn reconfigure(old: &Self::State, args: &[u8]) -> impl PinInit<Self::State, Error> {
+        let _ = (old, args);
+        kernel::build_error(VTABLE_DEFAULT_ERROR);
+        // Never reached; gives the default body its return type.
+        #[allow(unreachable_code)]
         Self::init(args)
     }
 
     /// Decides about one event.
     ///
-    /// Runs in process context of the task that caused the event.
-    fn filter(state: &Self::State, event: &Event<'_>) -> Verdict;
+    /// Runs in atomic context (under `rcu_read_lock()`): it must not sleep,
+    /// so it must not take a mutex or allocate with `GFP_KERNEL`. Runs in
+    /// the context of the task that caused the event, or of a kernel thread
+    /// (see [`Event::actor`]), possibly with filesystem locks held.
+    fn filter<'e>(state: &Self::State, event: &'e Event<'_>) -> Verdict<'e>;
+}
+
+/// An initializer of a filter state that is already built (or failed).
+///
+/// For filters whose [`Filter::init`] parses into a value and needs no
+/// in-place initialization.
+pub fn state<T>(value: Result<T>) -> impl PinInit<T, Error> {
+    // SAFETY: on `Ok`, the closure fully initializes `slot` by writing the
+    // value; on `Err` it leaves `slot` untouched and returns the error, as
+    // the contract of `init_from_closure` requires. `T` is moved, never
+    // pinned before, so it may be written to any valid slot.
+    unsafe {
+        init_from_closure(move |slot: *mut T| {
+            slot.write(value?);
+            Ok(())
+        })
+    }
 }
 
 /// Turns a [`Filter`] impl into the C ops table.
@@ -160,7 +206,8 @@ impl<T: Filter> Adapter<T> {
         Self::into_c_state(T::init(args))
     }
 
-    /// Builds the state that replaces `old` on reconfiguration.
+    /// Builds the state that replaces `old` on reconfiguration. In the ops
+    /// table only if `T` implements [`Filter::reconfigure`].
     ///
     /// # Safety
     ///
@@ -179,6 +226,7 @@ impl<T: Filter> Adapter<T> {
         let old = unsafe { <Pin<KBox<T::State>> as ForeignOwnable>::borrow(old) };
         // SAFETY: as in `init_callback` (safety requirements).
         let args = unsafe { Self::args(args, args_size) };
+        // A new box: never `old`, which the kernel would then free.
         Self::into_c_state(T::reconfigure(old.get_ref(), args))
     }
 
@@ -198,10 +246,10 @@ impl<T: Filter> Adapter<T> {
         }
     }
 
-    /// Builds a state in a new box and hands it to the C side, or the error
-    /// as an `ERR_PTR`.
-    fn into_c_state(init: Result<impl PinInit<T::State, Error>>) -> *mut c_void {
-        match init.and_then(|init| KBox::pin_init(init, GFP_KERNEL)) {
+    /// Builds a state in a new box, charged to the caller's cgroup, and
+    /// hands it to the C side, or the error as an `ERR_PTR`.
+    fn into_c_state(init: impl PinInit<T::State, Error>) -> *mut c_void {
+        match KBox::pin_init(init, GFP_KERNEL_ACCOUNT) {
             // The C side stores the pointer and hands it back to
             // `filter_callback`, to `reconfigure_callback` and, exactly once,
             // to `free_callback`.
@@ -214,11 +262,14 @@ impl<T: Filter> Adapter<T> {
     ///
     /// # Safety
     ///
-    /// - `state` was returned by `init_callback` and `free_callback` has not
-    ///   been called for it; the C side guarantees this by calling the filter
-    ///   under the fsnotify mark SRCU and freeing only after a grace period.
-    /// - `data`, `data_type`, `dir` and `name` are the arguments `fsnotify()`
-    ///   was called with and stay valid for the duration of the call.
+    /// - `state` was returned by `init_callback` or `reconfigure_callback`
+    ///   and `free_callback` has not been called for it; the C side
+    ///   guarantees this by calling the filter under the fsnotify mark SRCU
+    ///   and freeing only after a grace period.
+    /// - The call is made by `send_to_group()` as `struct
+    ///   fanotify_filter_ops` documents: `mask`, `data`, `data_type`, `dir`
+    ///   and `name` are valid for the duration of the call, under
+    ///   `rcu_read_lock()`.
     unsafe extern "C" fn filter_callback(
         state: *mut c_void,
         mask: u32,
@@ -228,10 +279,10 @@ impl<T: Filter> Adapter<T> {
         name: *const bindings::qstr,
     ) -> c_int {
         // SAFETY: `state` came from `into_foreign` of a `Pin<KBox<T::State>>`
-        // in `init_callback` and has not been freed (safety requirements).
+        // and has not been freed (safety requirements).
         let state = unsafe { <Pin<KBox<T::State>> as ForeignOwnable>::borrow(state) };
-        // SAFETY: the arguments are valid for the duration of this call, and
-        // the event does not outlive it.
+        // SAFETY: the arguments are those of a filter call (safety
+        // requirements), and the event does not outlive this call.
         let event = unsafe { Event::from_raw(mask, data, data_type, dir, name) };
         T::filter(state.get_ref(), &event).to_c()
     }
@@ -240,11 +291,13 @@ impl<T: Filter> Adapter<T> {
     ///
     /// # Safety
     ///
-    /// `state` was returned by `init_callback`, this is the only call for it,
-    /// and no `filter_callback` for it is running or will run.
+    /// `state` was returned by `init_callback` or `reconfigure_callback`,
+    /// this is the only call for it, and no `filter_callback` or
+    /// `reconfigure_callback` for it is running or will run.
     unsafe extern "C" fn free_callback(state: *mut c_void) {
         // SAFETY: ownership of the `Pin<KBox<T::State>>` created in
-        // `init_callback` comes back here exactly once (safety requirements).
+        // `init_callback` or `reconfigure_callback` comes back here exactly
+        // once (safety requirements).
         drop(unsafe { <Pin<KBox<T::State>> as ForeignOwnable>::from_foreign(state) });
     }
 }
@@ -254,19 +307,22 @@ impl<T: Filter> Adapter<T> {
 /// # Invariants
 ///
 /// `ops` is registered with the kernel for as long as this object lives.
+#[must_use = "the filter is unregistered when the registration is dropped"]
 pub struct Registration<T: Filter> {
     ops: &'static bindings::fanotify_filter_ops,
     _filter: PhantomData<T>,
 }
 
 impl<T: Filter> Registration<T> {
-    /// Registers `T` on behalf of `module`.
+    /// Registers `T` on behalf of `module`. Groups can attach it once the
+    /// module's init has returned successfully.
     pub fn new(module: &'static ThisModule) -> Result<Self> {
         let ops = Adapter::<T>::build();
         // SAFETY: `ops` is a constant table that lives as long as the module,
         // and every attachment pins the module by the reference the C side
         // takes on `module`, so the table outlives every use.
         to_result(unsafe { bindings::__fanotify_filter_register(ops, module.as_ptr()) })?;
+        // INVARIANT: registered just above.
         Ok(Self {
             ops,
             _filter: PhantomData,

@@ -6,89 +6,77 @@
 //! attached the filter (a listener's own reads of the files it is told
 //! about, say).
 //!
-//! tgids and uids are those of the initial namespaces. Root only: a
-//! filter by actor would tell an unprivileged listener who causes events,
-//! which fanotify hides from it.
+//! tgids are those of the attacher's pid namespace, resolved at attach to
+//! references, so that a process that later reuses a number never matches;
+//! uids are those of the initial user namespace. Events a kernel thread
+//! raises (kernfs, delayed `__fput()`) have no known actor and are sent.
+//! Root only: a filter by actor would tell an unprivileged listener who
+//! causes events, which fanotify hides from it.
 //!
 //! Args: `struct fan_actor_args` of `src/uapi/fanotify_filters.h`.
 
-use super::{read_u32, read_words};
-use crate::fanotify::{current_tgid, Event, Filter, Verdict};
-use kernel::{c_str, prelude::*};
-
-const ARGS_VERSION: u32 = 1;
-const HEADER_SIZE: usize = 16;
-/// Most tgids, and most uids, one attachment may name.
-pub(crate) const MAX_IDS: usize = 64;
-/// Skip the events of the named actors instead of sending only theirs.
-const EXCLUDE: u32 = 1;
-/// Skip the events of the process that attached the filter.
-const NOT_SELF: u32 = 2;
+use super::{
+    args::{self, ActorArgs},
+    roots::processes,
+};
+use crate::fanotify::{self, Event, Filter, Process, Verdict};
+use kernel::{c_str, prelude::*, sync::Arc};
 
 /// Who the filter is about.
 pub(crate) struct Actors {
-    tgids: KVec<i32>,
+    processes: KVec<Process>,
     uids: KVec<u32>,
     exclude: bool,
     not_self: bool,
-    /// The process that attached the filter.
-    attacher: i32,
+    /// The process that attached the filter, kept across reconfigurations.
+    attacher: Arc<Process>,
 }
 
 impl Actors {
     /// Parses `struct fan_actor_args`; `attacher` is the process whose
     /// events `FAN_ACTOR_NOT_SELF` drops.
-    pub(crate) fn parse(args: &[u8], attacher: i32) -> Result<Self> {
-        if args.len() < HEADER_SIZE || read_u32(args, 0)? != ARGS_VERSION {
-            return Err(EINVAL);
+    pub(crate) fn parse(args: &[u8], attacher: Arc<Process>) -> Result<Self> {
+        Self::from_args(args::parse_actor(args)?, attacher)
+    }
+
+    /// Resolves parsed args.
+    pub(crate) fn from_args(parsed: ActorArgs<'_>, attacher: Arc<Process>) -> Result<Self> {
+        let mut uids = KVec::with_capacity(parsed.uids.len(), GFP_KERNEL_ACCOUNT)?;
+        for uid in parsed.uids.iter() {
+            uids.push(uid, GFP_KERNEL_ACCOUNT)?;
         }
-        let flags = read_u32(args, 4)?;
-        let nr_tgids = read_u32(args, 8)? as usize;
-        let nr_uids = read_u32(args, 12)? as usize;
-        if flags & !(EXCLUDE | NOT_SELF) != 0
-            || nr_tgids > MAX_IDS
-            || nr_uids > MAX_IDS
-            || args.len() != HEADER_SIZE + 4 * (nr_tgids + nr_uids)
-        {
-            return Err(EINVAL);
-        }
-        // A filter that selects nothing, or lets everything through, is a
-        // caller's bug.
-        let named = nr_tgids + nr_uids > 0;
-        if !named && (flags & EXCLUDE == 0 || flags & NOT_SELF == 0) {
-            return Err(EINVAL);
-        }
-        let tgids = read_words(args, HEADER_SIZE, nr_tgids, |tgid| match tgid as i32 {
-            tgid if tgid > 0 => Ok(tgid),
-            _ => Err(EINVAL),
-        })?;
-        let uids = read_words(args, HEADER_SIZE + 4 * nr_tgids, nr_uids, Ok)?;
         Ok(Self {
-            tgids,
+            processes: processes(parsed.tgids)?,
             uids,
-            exclude: flags & EXCLUDE != 0,
-            not_self: flags & NOT_SELF != 0,
+            exclude: parsed.exclude,
+            not_self: parsed.not_self,
             attacher,
         })
     }
 
-    /// Whether the event's actor passes.
+    /// Whether the event's actor passes. An unknown actor (a kernel thread)
+    /// passes: its events are not lost.
     pub(crate) fn selects(&self, event: &Event<'_>) -> bool {
-        let tgid = event.actor_tgid();
-        if self.not_self && tgid == self.attacher {
+        let Some(actor) = event.actor() else {
+            return true;
+        };
+        if self.not_self && actor.is(&self.attacher) {
             return false;
         }
-        if self.tgids.is_empty() && self.uids.is_empty() {
+        if self.processes.is_empty() && self.uids.is_empty() {
             return true;
         }
-        let named = self.tgids.contains(&tgid) || self.uids.contains(&event.actor_uid());
+        let named = self.processes.iter().any(|p| actor.is(p))
+            || event
+                .actor_euid()
+                .is_some_and(|uid| self.uids.contains(&uid));
         named != self.exclude
     }
+}
 
-    /// The process that attached, for a reconfiguration to keep.
-    pub(crate) fn attacher(&self) -> i32 {
-        self.attacher
-    }
+/// The process attaching a filter, shared by all its states.
+pub(crate) fn attacher() -> Result<Arc<Process>> {
+    Ok(Arc::new(Process::current()?, GFP_KERNEL_ACCOUNT)?)
 }
 
 /// The `actor` filter type.
@@ -100,21 +88,21 @@ impl Filter for ActorFilter {
     const DESCRIPTION: &'static CStr =
         c_str!("send only events of (or, to exclude, not of) given processes or users");
     const ARGS_DESCRIPTION: &'static CStr = c_str!(
-        "struct fan_actor_args { u32 version = 1; u32 flags: 1 exclude, 2 not self; u32 nr_tgids <= 64; u32 nr_uids <= 64; s32 tgids[nr_tgids]; u32 uids[nr_uids]; }"
+        "struct fan_actor_args { u32 version = 1; u32 flags: 1 exclude, 2 not self; u32 nr_tgids <= 64; u32 nr_uids <= 64; s32 tgids[nr_tgids] > 0; u32 uids[nr_uids]; }"
     );
     type State = Actors;
 
-    fn init(args: &[u8]) -> Result<impl PinInit<Actors, Error>> {
+    fn init(args: &[u8]) -> impl PinInit<Actors, Error> {
         // Runs in the attaching task.
-        Actors::parse(args, current_tgid())
+        fanotify::state(attacher().and_then(|attacher| Actors::parse(args, attacher)))
     }
 
     /// "Self" stays the process that attached, whoever reconfigures.
-    fn reconfigure(old: &Actors, args: &[u8]) -> Result<impl PinInit<Actors, Error>> {
-        Actors::parse(args, old.attacher())
+    fn reconfigure(old: &Actors, args: &[u8]) -> impl PinInit<Actors, Error> {
+        fanotify::state(Actors::parse(args, old.attacher.clone()))
     }
 
-    fn filter(state: &Actors, event: &Event<'_>) -> Verdict {
-        Verdict::send_if(state.selects(event))
+    fn filter<'e>(actors: &Actors, event: &'e Event<'_>) -> Verdict<'e> {
+        Verdict::send_if(actors.selects(event))
     }
 }

@@ -6,46 +6,16 @@
 //!
 //! Args: `struct fan_kind_args` of `src/uapi/fanotify_filters.h`.
 
-use super::read_u32;
-use crate::fanotify::{Event, Filter, Verdict};
+use super::args::{self, KindArg};
+use crate::fanotify::{self, Event, Filter, Verdict};
 use kernel::{c_str, prelude::*};
 
-const ARGS_VERSION: u32 = 1;
-const ARGS_SIZE: usize = 8;
-
-/// Which objects the filter lets through.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Directories,
-    NonDirectories,
-}
-
-impl Kind {
-    /// Parses `struct fan_kind_args`.
-    pub(crate) fn parse(args: &[u8]) -> Result<Self> {
-        if args.len() != ARGS_SIZE || read_u32(args, 0)? != ARGS_VERSION {
-            return Err(EINVAL);
-        }
-        match read_u32(args, 4)? {
-            1 => Ok(Kind::Directories),
-            2 => Ok(Kind::NonDirectories),
-            _ => Err(EINVAL),
-        }
+/// Whether the event's object is of the kind `kind`.
+pub(crate) fn selects(kind: KindArg, event: &Event<'_>) -> bool {
+    match kind {
+        KindArg::Directories => event.is_dir(),
+        KindArg::NonDirectories => !event.is_dir(),
     }
-
-    /// Whether the event's object is of this kind.
-    pub(crate) fn selects(self, event: &Event<'_>) -> bool {
-        match self {
-            Kind::Directories => event.is_dir(),
-            Kind::NonDirectories => !event.is_dir(),
-        }
-    }
-}
-
-/// State of one attachment.
-#[pin_data]
-pub(crate) struct KindState {
-    kind: Kind,
 }
 
 /// The `kind` filter type.
@@ -61,14 +31,13 @@ impl Filter for KindFilter {
     );
     // Only removes events from the caller's own group.
     const UNPRIVILEGED: bool = true;
-    type State = KindState;
+    type State = KindArg;
 
-    fn init(args: &[u8]) -> Result<impl PinInit<KindState, Error>> {
-        let kind = Kind::parse(args)?;
-        Ok(try_pin_init!(KindState { kind }))
+    fn init(args: &[u8]) -> impl PinInit<KindArg, Error> {
+        fanotify::state(args::parse_kind(args).map_err(Error::from))
     }
 
-    fn filter(state: &KindState, event: &Event<'_>) -> Verdict {
-        Verdict::send_if(state.kind.selects(event))
+    fn filter<'e>(kind: &KindArg, event: &'e Event<'_>) -> Verdict<'e> {
+        Verdict::send_if(selects(*kind, event))
     }
 }

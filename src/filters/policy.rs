@@ -11,74 +11,41 @@
 //! zeros to a multiple of 4 bytes, whose args are those of the filter the
 //! type names. Each type at most once.
 
-use super::{actor::Actors, kind::Kind, name::NamePatterns, read_u32, roots::RootSet, subtree};
-use crate::fanotify::{current_tgid, Event, Filter, Verdict};
-use kernel::{c_str, prelude::*};
-
-const ARGS_VERSION: u32 = 1;
-const HEADER_SIZE: usize = 8;
-const SECTION_HEADER_SIZE: usize = 8;
-const SUBTREE: u32 = 1;
-const KIND: u32 = 2;
-const NAME: u32 = 3;
-const ACTOR: u32 = 4;
+use super::{
+    actor::{attacher, Actors},
+    args::{self, KindArg},
+    kind,
+    name::NamePatterns,
+    roots::root_set,
+};
+use crate::fanotify::{self, Event, Filter, InodeSet, Place, Process, Verdict};
+use kernel::{c_str, prelude::*, sync::Arc};
 
 /// State of one attachment: the parts it was given.
-#[pin_data]
 pub(crate) struct PolicyState {
-    kind: Option<Kind>,
+    kind: Option<KindArg>,
     actors: Option<Actors>,
     names: Option<NamePatterns>,
-    roots: Option<RootSet>,
+    roots: Option<InodeSet>,
+    /// The process that attached, kept across reconfigurations even when
+    /// no part names actors, so that a later actor part's "self" is it.
+    attacher: Arc<Process>,
 }
 
 impl PolicyState {
     /// Parses `struct fan_policy_args`; `attacher` as for [`Actors::parse`].
-    fn parse(args: &[u8], attacher: i32) -> Result<impl PinInit<Self, Error>> {
-        if args.len() < HEADER_SIZE || read_u32(args, 0)? != ARGS_VERSION {
-            return Err(EINVAL);
-        }
-        let nr_sections = read_u32(args, 4)?;
-        if !(1..=4).contains(&nr_sections) {
-            return Err(EINVAL);
-        }
-        let (mut kind, mut actors, mut names, mut roots) = (None, None, None, None);
-        let mut at = HEADER_SIZE;
-        for _ in 0..nr_sections {
-            let ty = read_u32(args, at)?;
-            let size = read_u32(args, at + 4)? as usize;
-            let start = at + SECTION_HEADER_SIZE;
-            let part = args.get(start..start + size).ok_or(EINVAL)?;
-            let end = (start + size).next_multiple_of(4);
-            if args
-                .get(start + size..end)
-                .ok_or(EINVAL)?
-                .iter()
-                .any(|&b| b != 0)
-            {
-                return Err(EINVAL);
-            }
-            let duplicate = match ty {
-                SUBTREE => roots.replace(subtree::parse(part)?).is_some(),
-                KIND => kind.replace(Kind::parse(part)?).is_some(),
-                NAME => names.replace(NamePatterns::parse(part)?).is_some(),
-                ACTOR => actors.replace(Actors::parse(part, attacher)?).is_some(),
-                _ => return Err(EINVAL),
-            };
-            if duplicate {
-                return Err(EINVAL);
-            }
-            at = end;
-        }
-        if at != args.len() {
-            return Err(EINVAL);
-        }
-        Ok(try_pin_init!(Self {
-            kind,
-            actors,
-            names,
-            roots,
-        }))
+    fn parse(args: &[u8], attacher: Arc<Process>) -> Result<Self> {
+        let parts = args::parse_policy_full(args)?;
+        Ok(Self {
+            kind: parts.kind,
+            actors: parts
+                .actor
+                .map(|actor| Actors::from_args(actor, attacher.clone()))
+                .transpose()?,
+            names: parts.name.map(NamePatterns::from_args).transpose()?,
+            roots: parts.subtree.map(root_set).transpose()?,
+            attacher,
+        })
     }
 }
 
@@ -91,33 +58,29 @@ impl Filter for Policy {
     const DESCRIPTION: &'static CStr =
         c_str!("send only events that every given part (subtree, kind, name, actor) sends");
     const ARGS_DESCRIPTION: &'static CStr = c_str!(
-        "struct fan_policy_args { u32 version = 1; u32 nr_sections <= 4; then nr_sections { u32 type: 1 subtree, 2 kind, 3 name, 4 actor; u32 size; u8 args[size] of that filter; zero padding to 4 bytes; } }"
+        "struct fan_policy_args { u32 version = 1; u32 nr_sections 1..4; then nr_sections { u32 type: 1 subtree, 2 kind, 3 name, 4 actor; u32 size; u8 args[size] of that filter; zero padding to 4 bytes; } }"
     );
     // Root only, because it may filter by actor.
     type State = PolicyState;
 
-    fn init(args: &[u8]) -> Result<impl PinInit<PolicyState, Error>> {
-        PolicyState::parse(args, current_tgid())
+    fn init(args: &[u8]) -> impl PinInit<PolicyState, Error> {
+        fanotify::state(attacher().and_then(|attacher| PolicyState::parse(args, attacher)))
     }
 
     /// "Self" stays the process that attached, whoever reconfigures.
-    fn reconfigure(old: &PolicyState, args: &[u8]) -> Result<impl PinInit<PolicyState, Error>> {
-        let attacher = old
-            .actors
-            .as_ref()
-            .map_or_else(current_tgid, Actors::attacher);
-        PolicyState::parse(args, attacher)
+    fn reconfigure(old: &PolicyState, args: &[u8]) -> impl PinInit<PolicyState, Error> {
+        fanotify::state(PolicyState::parse(args, old.attacher.clone()))
     }
 
-    fn filter(state: &PolicyState, event: &Event<'_>) -> Verdict {
+    fn filter<'e>(state: &PolicyState, event: &'e Event<'_>) -> Verdict<'e> {
         // A part that is not given lets everything through.
-        let send = state.kind.map_or(true, |kind| kind.selects(event))
+        let send = state.kind.map_or(true, |k| kind::selects(k, event))
             && state.actors.as_ref().map_or(true, |a| a.selects(event))
             && state.names.as_ref().map_or(true, |n| n.selects(event))
             && state
                 .roots
                 .as_ref()
-                .map_or(true, |roots| subtree::selects(roots, event));
+                .map_or(true, |roots| event.locate(roots) != Place::Outside);
         Verdict::send_if(send)
     }
 }

@@ -4,43 +4,24 @@
 //! directories.
 //!
 //! Args: `struct fan_subtree_args` of `src/uapi/fanotify_filters.h`. The
-//! roots are kept as [`InodeId`]s in an open-addressing hash set, so one walk
-//! from the event's object to the filesystem root decides membership,
-//! whatever the number of roots.
+//! roots are kept in an [`InodeSet`], so one walk from the event's object to
+//! the filesystem root decides membership, whatever the number of roots.
+//! Which object and which parents an event is about (both parents of a
+//! rename, say) is the rule of [`Event::locate`].
 
-use super::{
-    read_u32,
-    roots::{parse_fds, RootSet, HEADER_SIZE},
-};
-use crate::fanotify::{Ancestry, Event, Filter, Verdict};
+use super::{args, roots::root_set};
+use crate::fanotify::{self, Event, Filter, InodeSet, Place, Verdict};
 use kernel::{c_str, prelude::*};
 
-const ARGS_VERSION: u32 = 1;
-/// Longest ancestor chain walked; deeper objects are sent, not lost.
-const MAX_DEPTH: usize = 2048;
-
 /// Parses `struct fan_subtree_args` and resolves the root fds into a set.
-pub(crate) fn parse(args: &[u8]) -> Result<RootSet> {
-    if args.len() < HEADER_SIZE || read_u32(args, 0)? != ARGS_VERSION {
-        return Err(EINVAL);
-    }
-    let nr_roots = read_u32(args, 4)? as usize;
-    RootSet::new(&parse_fds(args, HEADER_SIZE, nr_roots)?)
+pub(crate) fn parse(args: &[u8]) -> Result<InodeSet> {
+    root_set(args::parse_subtree(args)?)
 }
 
 /// Whether the event's object is at or below one of `roots`.
-pub(crate) fn selects(roots: &RootSet, event: &Event<'_>) -> bool {
-    match event.find_ancestor(MAX_DEPTH, |id| roots.contains(id)) {
-        Ancestry::NotFound => false,
-        // Inside, or unknown: never lose an event the user may want.
-        Ancestry::Found | Ancestry::Unknown => true,
-    }
-}
-
-/// State of one attachment.
-#[pin_data]
-pub(crate) struct SubtreeState {
-    roots: RootSet,
+pub(crate) fn selects(roots: &InodeSet, event: &Event<'_>) -> bool {
+    // Inside, or unknown: never lose an event the user may want.
+    event.locate(roots) != Place::Outside
 }
 
 /// The `subtree` filter type.
@@ -51,18 +32,17 @@ impl Filter for Subtree {
     const NAME: &'static CStr = c_str!("subtree");
     const DESCRIPTION: &'static CStr = c_str!("send only events at or below the given directories");
     const ARGS_DESCRIPTION: &'static CStr =
-        c_str!("struct fan_subtree_args { u32 version = 1; u32 nr_roots <= 4096; s32 root_fds[nr_roots]; }");
+        c_str!("struct fan_subtree_args { u32 version = 1; u32 nr_roots 1..4096; s32 root_fds[nr_roots]; }");
     // Only ever removes events from a group the caller could create
     // anyway, and resolves only fds the caller holds.
     const UNPRIVILEGED: bool = true;
-    type State = SubtreeState;
+    type State = InodeSet;
 
-    fn init(args: &[u8]) -> Result<impl PinInit<SubtreeState, Error>> {
-        let roots = parse(args)?;
-        Ok(try_pin_init!(SubtreeState { roots }))
+    fn init(args: &[u8]) -> impl PinInit<InodeSet, Error> {
+        fanotify::state(parse(args))
     }
 
-    fn filter(state: &SubtreeState, event: &Event<'_>) -> Verdict {
-        Verdict::send_if(selects(&state.roots, event))
+    fn filter<'e>(roots: &InodeSet, event: &'e Event<'_>) -> Verdict<'e> {
+        Verdict::send_if(selects(roots, event))
     }
 }

@@ -28,8 +28,12 @@ struct fan_subtree_args {
  * "guard": for permission events (FAN_OPEN_PERM, FAN_ACCESS_PERM,
  * FAN_OPEN_EXEC_PERM) on objects at or below one of the given directories,
  * deny the access with EPERM unless the acting process is one of the exempt
- * tgids; allow every other permission event in the kernel, without asking
- * user space.  Other events are sent unchanged.
+ * processes; allow every other permission event in the kernel, without
+ * asking user space.  Other events are sent unchanged.  Exempt tgids are
+ * those of the attacher's pid namespace and must name live processes
+ * (ESRCH otherwise); the filter holds the processes, not the numbers, so a
+ * process that later reuses a number is not exempt.  Objects whose place
+ * cannot be told (disconnected dentries) are denied: guard fails closed.
  */
 #define FAN_GUARD_ARGS_VERSION	1
 #define FAN_GUARD_MAX_EXEMPT	64
@@ -39,7 +43,7 @@ struct fan_guard_args {
 	__u32 nr_roots;		/* 1 .. FAN_SUBTREE_MAX_ROOTS */
 	__u32 nr_exempt;	/* 0 .. FAN_GUARD_MAX_EXEMPT */
 	__u32 zero;		/* must be 0 */
-	__s32 ids[];		/* nr_exempt tgids, then nr_roots fds */
+	__s32 ids[];		/* nr_exempt tgids (> 0), then nr_roots fds */
 };
 
 /*
@@ -84,11 +88,13 @@ struct fan_name_pattern {
 };
 
 /*
- * "actor": send only events caused by one of the tgids or effective uids
- * (initial namespaces), or with FAN_ACTOR_EXCLUDE only events caused by
- * others.  FAN_ACTOR_NOT_SELF also skips the events of the process that
- * attached the filter; with FAN_ACTOR_EXCLUDE it may be the only criterion.
- * Root only.
+ * "actor": send only events caused by one of the processes (tgids of the
+ * attacher's pid namespace, which must be live: ESRCH otherwise) or
+ * effective uids (initial user namespace), or with FAN_ACTOR_EXCLUDE only
+ * events caused by others.  FAN_ACTOR_NOT_SELF also skips the events of the
+ * process that attached the filter; without ids it is only accepted
+ * together with FAN_ACTOR_EXCLUDE.  Events raised by kernel threads have no
+ * known actor and are sent.  Root only.
  */
 #define FAN_ACTOR_ARGS_VERSION	1
 #define FAN_ACTOR_MAX_IDS	64
@@ -100,7 +106,7 @@ struct fan_actor_args {
 	__u32 flags;		/* FAN_ACTOR_EXCLUDE | FAN_ACTOR_NOT_SELF */
 	__u32 nr_tgids;		/* 0 .. FAN_ACTOR_MAX_IDS */
 	__u32 nr_uids;		/* 0 .. FAN_ACTOR_MAX_IDS */
-	__u32 ids[];		/* nr_tgids tgids (> 0), then nr_uids uids */
+	__u32 ids[];		/* nr_tgids tgids (__s32, > 0), then nr_uids uids */
 };
 
 /*
