@@ -82,27 +82,6 @@ static int read_event_pids(int fan_fd, struct event_pids *ev)
 	return drain_events(fan_fd, add_event_pid, ev);
 }
 
-struct actor_args {
-	struct fan_actor_args hdr;
-	__u32 ids[2 * FAN_ACTOR_MAX_IDS + 2];
-};
-
-static __u32 actor_args(struct actor_args *a, __u32 flags,
-			const pid_t *tgids, int nr_tgids,
-			const uid_t *uids, int nr_uids)
-{
-	memset(a, 0, sizeof(*a));
-	a->hdr.version = FAN_ACTOR_ARGS_VERSION;
-	a->hdr.flags = flags;
-	a->hdr.nr_tgids = nr_tgids;
-	a->hdr.nr_uids = nr_uids;
-	for (int i = 0; i < nr_tgids; i++)
-		a->ids[i] = tgids[i];
-	for (int i = 0; i < nr_uids; i++)
-		a->ids[nr_tgids + i] = uids[i];
-	return sizeof(a->hdr) + 4 * (nr_tgids + nr_uids);
-}
-
 FIXTURE(actor) {
 	struct test_fs fs;
 	int fan_fd;
@@ -277,10 +256,10 @@ TEST_F(actor, limits)
 	struct actor_args a;
 	__u32 size;
 
-	for (int i = 0; i <= FAN_ACTOR_MAX_IDS; i++) {
-		tgids[i] = 100000 + i;
+	/* tgids must name live processes. */
+	ASSERT_EQ(0, idle_children_start(tgids, FAN_ACTOR_MAX_IDS + 1));
+	for (int i = 0; i <= FAN_ACTOR_MAX_IDS; i++)
 		uids[i] = 100000 + i;
-	}
 	/* At the bounds. */
 	size = actor_args(&a, 0, tgids, FAN_ACTOR_MAX_IDS, uids,
 			  FAN_ACTOR_MAX_IDS);
@@ -307,11 +286,9 @@ TEST_F(actor, limits)
 	EXPECT_EQ(EINVAL, errno);
 
 	/* Malformed. */
-	tgids[0] = 0;
-	size = actor_args(&a, 0, tgids, 1, NULL, 0);
+	size = actor_args(&a, 0, (pid_t []){ 0 }, 1, NULL, 0);
 	EXPECT_EQ(-1, filter_attach(self->fan_fd, "actor", &a, size));
 	EXPECT_EQ(EINVAL, errno);
-	tgids[0] = 100000;
 	size = actor_args(&a, 0x4, tgids, 1, NULL, 0);
 	EXPECT_EQ(-1, filter_attach(self->fan_fd, "actor", &a, size));
 	EXPECT_EQ(EINVAL, errno);
@@ -326,6 +303,7 @@ TEST_F(actor, limits)
 
 	EXPECT_EQ(-1, filter_detach(self->fan_fd));
 	EXPECT_EQ(ENOENT, errno);
+	idle_children_stop(tgids, FAN_ACTOR_MAX_IDS + 1);
 }
 
 TEST_HARNESS_MAIN

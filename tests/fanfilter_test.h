@@ -19,6 +19,7 @@
 #include <sys/fanotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -94,13 +95,14 @@ static inline int filter_detach(int fan_fd)
 }
 
 /*
- * A non-blocking FAN_REPORT_DFID_NAME group with a filesystem mark for
- * @mask on the filesystem of @path; -1 on failure.
+ * A non-blocking notification group that reports @report (FAN_REPORT_*
+ * flags, 0 for fds) with a filesystem mark for @mask on the filesystem of
+ * @path; -1 on failure.
  */
-static inline int dfid_name_group(const char *path, __u64 mask)
+static inline int fs_group(const char *path, unsigned int report, __u64 mask)
 {
-	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK |
-			       FAN_REPORT_DFID_NAME, O_RDONLY);
+	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK | report,
+			       O_RDONLY);
 
 	if (fd < 0)
 		return -1;
@@ -110,6 +112,12 @@ static inline int dfid_name_group(const char *path, __u64 mask)
 		return -1;
 	}
 	return fd;
+}
+
+/* fs_group() reporting FAN_REPORT_DFID_NAME. */
+static inline int dfid_name_group(const char *path, __u64 mask)
+{
+	return fs_group(path, FAN_REPORT_DFID_NAME, mask);
 }
 
 /*
@@ -166,6 +174,107 @@ static inline struct fan_guard_args *guard_args(int root_fd, int nr_roots,
 	for (int i = 0; i < nr_roots; i++)
 		a->ids[nr_exempt + i] = root_fd;
 	return a;
+}
+
+/* Attach "subtree" with the single root @dir_fd. */
+static inline int attach_subtree(int fan_fd, int dir_fd)
+{
+	struct fan_subtree_args *args;
+	__u32 size;
+	int ret;
+
+	args = subtree_args(&dir_fd, 1, &size);
+	if (!args)
+		return -1;
+	ret = filter_attach(fan_fd, "subtree", args, size);
+	free(args);
+	return ret;
+}
+
+/* Attach "guard" with the single root @root_fd and @nr_exempt tgids. */
+static inline int attach_guard(int fan_fd, int root_fd, const pid_t *exempt,
+			       int nr_exempt)
+{
+	struct fan_guard_args *a;
+	__u32 size;
+	int ret;
+
+	a = guard_args(root_fd, 1, exempt, nr_exempt, &size);
+	if (!a)
+		return -1;
+	ret = filter_attach(fan_fd, "guard", a, size);
+	free(a);
+	return ret;
+}
+
+static inline int attach_kind(int fan_fd, __u32 version, __u32 kind)
+{
+	struct fan_kind_args a = { .version = version, .kind = kind };
+
+	return filter_attach(fan_fd, "kind", &a, sizeof(a));
+}
+
+/* Args of "name": room for FAN_NAME_MAX_PATTERNS + 1 patterns of 255 bytes. */
+struct name_args {
+	__u32 size;
+	union {
+		struct fan_name_args hdr;
+		__u8 bytes[sizeof(struct fan_name_args) +
+			   (FAN_NAME_MAX_PATTERNS + 1) * 257];
+	};
+};
+
+static inline void name_args_init(struct name_args *a, __u32 flags)
+{
+	memset(a, 0, sizeof(*a));
+	a->hdr.version = FAN_NAME_ARGS_VERSION;
+	a->hdr.flags = flags;
+	a->size = sizeof(a->hdr);
+}
+
+/* Append a pattern of @len bytes (@len may differ from strlen(@name)). */
+static inline void name_args_add_len(struct name_args *a, __u8 kind,
+				     const char *name, __u8 len)
+{
+	a->bytes[a->size++] = kind;
+	a->bytes[a->size++] = len;
+	memcpy(a->bytes + a->size, name, len);
+	a->size += len;
+	a->hdr.nr_patterns++;
+}
+
+static inline void name_args_add(struct name_args *a, __u8 kind,
+				 const char *name)
+{
+	name_args_add_len(a, kind, name, strlen(name));
+}
+
+static inline int attach_names(int fan_fd, const struct name_args *a)
+{
+	return filter_attach(fan_fd, "name", a->bytes, a->size);
+}
+
+/* Args of "actor": room for one id too many of each kind. */
+struct actor_args {
+	struct fan_actor_args hdr;
+	__u32 ids[2 * FAN_ACTOR_MAX_IDS + 2];
+};
+
+/* Fill @a; returns its size. */
+static inline __u32 actor_args(struct actor_args *a, __u32 flags,
+			       const pid_t *tgids, int nr_tgids,
+			       const uid_t *uids, int nr_uids)
+{
+	memset(a, 0, sizeof(*a));
+	a->hdr.version = FAN_ACTOR_ARGS_VERSION;
+	a->hdr.flags = flags;
+	a->hdr.nr_tgids = nr_tgids;
+	a->hdr.nr_uids = nr_uids;
+	for (int i = 0; i < nr_tgids; i++)
+		a->ids[i] = tgids[i];
+	for (int i = 0; i < nr_uids; i++)
+		a->ids[nr_tgids + i] = uids[i];
+	return sizeof(a->hdr) + 4 * (nr_tgids + nr_uids);
 }
 
 /*
@@ -293,6 +402,144 @@ static inline int event_names_count(const struct event_names *ev,
 	return n;
 }
 
+/*
+ * The queued events of a group, with the pid and the info records of each:
+ * the object's file handle (FID record) and the entry names of the
+ * DFID_NAME record and of FAN_RENAME's OLD_DFID_NAME and NEW_DFID_NAME
+ * records ("" where the event has none, as in groups that report fds).
+ */
+#define FID_EVENTS_MAX 256
+
+struct fid_event {
+	__u64 mask;
+	pid_t pid;
+	int fid_type;		/* handle_type of the FID record, -1 if none */
+	__u32 fid_bytes;
+	unsigned char fid[MAX_HANDLE_SZ];
+	char name[NAME_MAX + 1];
+	char old_name[NAME_MAX + 1];
+	char new_name[NAME_MAX + 1];
+};
+
+struct fid_events {
+	int nr;
+	struct fid_event ev[FID_EVENTS_MAX];
+};
+
+static inline void add_fid_event(const struct fanotify_event_metadata *md,
+				 void *ctx)
+{
+	const char *p = (const char *)md + md->metadata_len;
+	const char *end = (const char *)md + md->event_len;
+	struct fid_events *evs = ctx;
+	struct fid_event *e;
+
+	if (evs->nr >= FID_EVENTS_MAX)
+		return;
+	e = &evs->ev[evs->nr++];
+	memset(e, 0, sizeof(*e));
+	e->mask = md->mask;
+	e->pid = md->pid;
+	e->fid_type = -1;
+	while (p + sizeof(struct fanotify_event_info_header) <= end) {
+		const struct fanotify_event_info_fid *info = (const void *)p;
+		const struct file_handle *fh = (const void *)info->handle;
+		char *name = NULL;
+
+		if (info->hdr.len < sizeof(info->hdr) || p + info->hdr.len > end)
+			break;
+		p += info->hdr.len;
+		switch (info->hdr.info_type) {
+		case FAN_EVENT_INFO_TYPE_FID:
+			if (fh->handle_bytes > sizeof(e->fid))
+				continue;
+			e->fid_type = fh->handle_type;
+			e->fid_bytes = fh->handle_bytes;
+			memcpy(e->fid, fh->f_handle, fh->handle_bytes);
+			continue;
+		case FAN_EVENT_INFO_TYPE_DFID_NAME:
+			name = e->name;
+			break;
+		case FAN_EVENT_INFO_TYPE_OLD_DFID_NAME:
+			name = e->old_name;
+			break;
+		case FAN_EVENT_INFO_TYPE_NEW_DFID_NAME:
+			name = e->new_name;
+			break;
+		default:	/* DFID, PIDFD, ...: nothing to keep */
+			continue;
+		}
+		snprintf(name, NAME_MAX + 1, "%s",
+			 (const char *)fh->f_handle + fh->handle_bytes);
+	}
+}
+
+static inline int read_fid_events(int fan_fd, struct fid_events *evs)
+{
+	evs->nr = 0;
+	return drain_events(fan_fd, add_fid_event, evs);
+}
+
+/* Events with every bit of @mask whose DFID_NAME entry name is @name. */
+static inline int fid_events_count(const struct fid_events *evs,
+				   const char *name, __u64 mask)
+{
+	int n = 0;
+
+	for (int i = 0; i < evs->nr; i++)
+		if ((evs->ev[i].mask & mask) == mask &&
+		    !strcmp(evs->ev[i].name, name))
+			n++;
+	return n;
+}
+
+/* FAN_RENAME events from @old_name to @new_name. */
+static inline int fid_events_renames(const struct fid_events *evs,
+				     const char *old_name,
+				     const char *new_name)
+{
+	int n = 0;
+
+	for (int i = 0; i < evs->nr; i++)
+		if ((evs->ev[i].mask & FAN_RENAME) &&
+		    !strcmp(evs->ev[i].old_name, old_name) &&
+		    !strcmp(evs->ev[i].new_name, new_name))
+			n++;
+	return n;
+}
+
+/* Events with every bit of @mask whose object is the file of handle @fh. */
+static inline int fid_events_count_fid(const struct fid_events *evs,
+				       const struct file_handle *fh,
+				       __u64 mask)
+{
+	int n = 0;
+
+	for (int i = 0; i < evs->nr; i++)
+		if ((evs->ev[i].mask & mask) == mask &&
+		    evs->ev[i].fid_type == fh->handle_type &&
+		    evs->ev[i].fid_bytes == fh->handle_bytes &&
+		    !memcmp(evs->ev[i].fid, fh->f_handle, fh->handle_bytes))
+			n++;
+	return n;
+}
+
+/* The file handle of @path (name_to_handle_at()); free() it. */
+static inline struct file_handle *path_handle(const char *path)
+{
+	struct file_handle *fh = calloc(1, sizeof(*fh) + MAX_HANDLE_SZ);
+	int mount_id;
+
+	if (!fh)
+		return NULL;
+	fh->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(AT_FDCWD, path, fh, &mount_id, 0)) {
+		free(fh);
+		return NULL;
+	}
+	return fh;
+}
+
 /* The fdinfo line of the attached filter, or "" if there is none. */
 static inline void filter_fdinfo(int fan_fd, char *line, size_t size)
 {
@@ -312,30 +559,382 @@ static inline void filter_fdinfo(int fan_fd, char *line, size_t size)
 	fclose(f);
 }
 
+/* The counters of the fdinfo line of the attached filter. */
+struct filter_counters {
+	char name[FAN_FILTER_NAME_MAX];
+	long seen, skipped, sent, denied, invalid;
+};
+
+/* 0, or -1 if no filter is attached. */
+static inline int filter_counters(int fan_fd, struct filter_counters *c)
+{
+	char line[256];
+
+	filter_fdinfo(fan_fd, line, sizeof(line));
+	memset(c, 0, sizeof(*c));
+	if (sscanf(line,
+		   "fanotify filter:%31s seen:%ld skipped:%ld sent:%ld denied:%ld invalid:%ld",
+		   c->name, &c->seen, &c->skipped, &c->sent, &c->denied,
+		   &c->invalid) != 6)
+		return -1;
+	return 0;
+}
+
+/* Load the module file @ko with the parameters @params ("" for none). */
+static inline int kmod_load(const char *ko, const char *params)
+{
+	int fd, ret;
+
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
+}
+
+static inline int kmod_loaded(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+static inline int kmod_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
 static inline int module_loaded(void)
 {
-	return access("/sys/module/" FANFILTER_MODULE, F_OK) == 0;
+	return kmod_loaded(FANFILTER_MODULE);
 }
 
 static inline int module_unload(void)
 {
-	return syscall(SYS_delete_module, FANFILTER_MODULE, O_NONBLOCK);
+	return kmod_unload(FANFILTER_MODULE);
 }
 
 /* Load the module from $FANFILTER_KO (set by the test runner). */
 static inline int module_load(void)
 {
 	const char *ko = getenv("FANFILTER_KO");
-	int fd, ret;
 
-	if (!ko)
-		return -1;
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	return ko ? kmod_load(ko, "") : -1;
+}
+
+/* Read at most @size - 1 bytes of the file @path into @buf; -1 on error. */
+static inline int read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	buf[0] = '\0';
 	if (fd < 0)
 		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
+	n = read(fd, buf, size - 1);
 	close(fd);
-	return ret;
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Write @text to the file @path in one write(); -1 with errno on error. */
+static inline int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	err = errno;
+	close(fd);
+	errno = err;
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/*
+ * Child processes.  A permission event that reaches the listeners of these
+ * tests, which never answer, keeps the opener waiting: opens that may do so
+ * run in a child with a deadline.
+ */
+#define CHILD_BLOCKED 99
+
+/*
+ * Wait for the child @pid for up to @ms milliseconds: its exit status, -1
+ * if a signal killed it, or CHILD_BLOCKED if it was still running (it is
+ * then killed and reaped).
+ */
+static inline int child_wait(pid_t pid, int ms)
+{
+	int status;
+
+	for (int i = 0; i <= ms / 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return CHILD_BLOCKED;
+}
+
+/* Run @fn(@arg) in a child; child_wait() of it for @ms milliseconds. */
+static inline int run_in_child(int (*fn)(void *), void *arg, int ms)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(arg));
+	return child_wait(pid, ms);
+}
+
+/*
+ * Start a child that runs @fn(@arg) once child_release() lets it go, so
+ * that its pid can be used first; the fd to release it goes to @go.
+ */
+static inline pid_t child_start_paused(int (*fn)(void *), void *arg, int *go)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			_exit(100);
+		_exit(fn(arg));
+	}
+	close(p[0]);
+	*go = p[1];
+	return pid;
+}
+
+/* Let a child_start_paused() child run; child_wait() of it. */
+static inline int child_release(pid_t pid, int go, int ms)
+{
+	char c = 'g';
+	int ret = write(go, &c, 1) == 1 ? 0 : -1;
+
+	close(go);
+	if (ret) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return child_wait(pid, ms);
+}
+
+struct open_req {
+	const char *path;
+	int flags;
+};
+
+/* open(): 0 on success, else its errno. */
+static inline int open_errno(void *arg)
+{
+	const struct open_req *req = arg;
+	int fd = open(req->path, req->flags);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * Open @dir/@name with @flags in a child: 0 on success, the errno on
+ * failure, CHILD_BLOCKED if the open waited for user space for a second.
+ */
+static inline int child_open(const char *dir, const char *name, int flags)
+{
+	char path[PATH_MAX];
+	struct open_req req = { .path = path, .flags = flags };
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return run_in_child(open_errno, &req, 1000);
+}
+
+/* Run @fn(@arg) in a child that dropped root; returns its exit status. */
+static inline int as_nobody(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static inline void idle_children_stop(const pid_t *pids, int nr)
+{
+	for (int i = 0; i < nr; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+}
+
+/*
+ * Start @nr children that do nothing, so that their pids are live tgids;
+ * they die with the caller, or with idle_children_stop().
+ */
+static inline int idle_children_start(pid_t *pids, int nr)
+{
+	pid_t parent = getpid();
+
+	for (int i = 0; i < nr; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			idle_children_stop(pids, i);
+			return -1;
+		}
+		if (pids[i] == 0) {
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) ||
+			    getppid() != parent)
+				_exit(1);
+			for (;;)
+				pause();
+		}
+	}
+	return 0;
+}
+
+/* A pid that no task has right now; 0 if none was found. */
+static inline pid_t unused_pid(void)
+{
+	char buf[32];
+	long max = 32768;
+
+	if (!read_text("/proc/sys/kernel/pid_max", buf, sizeof(buf)))
+		max = strtol(buf, NULL, 10);
+	for (pid_t pid = max - 1; pid > max / 2; pid--)
+		if (kill(pid, 0) && errno == ESRCH)
+			return pid;
+	return 0;
+}
+
+/* struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1). */
+struct fanfilter_clone_args {
+	__aligned_u64 flags, pidfd, child_tid, parent_tid, exit_signal;
+	__aligned_u64 stack, stack_size, tls, set_tid, set_tid_size;
+};
+
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+
+/*
+ * fork() into a child whose pid is @pid (clone3() with set_tid): 0 in the
+ * child, @pid in the parent, -1 with errno on failure (EEXIST: the pid is
+ * in use).
+ */
+static inline pid_t fork_with_pid(pid_t pid)
+{
+	struct fanfilter_clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+
+	return syscall(__NR_clone3, &args, sizeof(args));
+}
+
+/*
+ * The kernel log (/dev/kmsg) from now on: records logged before the call
+ * are not read.
+ */
+static inline int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Read the next kernel log records for up to @ms milliseconds until one
+ * contains both @a and @b (@b may be NULL); 1 if one did, with its text in
+ * @line.
+ */
+static inline int kmsg_wait_for(int fd, int ms, const char *a, const char *b,
+				char *line, size_t size)
+{
+	char rec[8192];
+
+	line[0] = '\0';
+	for (int waited = 0; waited <= ms;) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+
+		if (n < 0 && errno == EPIPE)	/* overwritten: read on */
+			continue;
+		if (n <= 0) {
+			usleep(20000);
+			waited += 20;
+			continue;
+		}
+		rec[n] = '\0';
+		if (strstr(rec, a) && (!b || strstr(rec, b))) {
+			snprintf(line, size, "%s", rec);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether a kernel record logged since kmsg_open() (and not yet read) is a
+ * splat: the first such record goes to @line.
+ */
+static inline int kmsg_splat(int fd, char *line, size_t size)
+{
+	static const char *const splats[] = {
+		"BUG:", "WARNING:", "Oops", "KASAN", "UBSAN", "refcount_t:",
+		"general protection fault", "list_add corruption",
+		"list_del corruption",
+	};
+	char rec[8192];
+
+	line[0] = '\0';
+	for (;;) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			return 0;
+		rec[n] = '\0';
+		for (unsigned int i = 0; i < ARRAY_SIZE(splats); i++) {
+			if (strstr(rec, splats[i])) {
+				snprintf(line, size, "%s", rec);
+				return 1;
+			}
+		}
+	}
 }
 
 #endif /* FANFILTER_TEST_H */

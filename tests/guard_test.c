@@ -9,8 +9,6 @@
 #include "fanfilter_test.h"
 #include "kselftest_harness.h"
 
-#define BLOCKED 99
-
 FIXTURE(guard) {
 	struct test_fs fs;
 	int fan_fd;
@@ -36,48 +34,10 @@ FIXTURE_TEARDOWN(guard)
 	test_fs_teardown(&self->fs);
 }
 
-static int attach_guard(int fan_fd, int root_fd, const pid_t *exempt,
-			int nr_exempt)
-{
-	struct fan_guard_args *a;
-	__u32 size;
-	int ret;
-
-	a = guard_args(root_fd, 1, exempt, nr_exempt, &size);
-	if (!a)
-		return -1;
-	ret = filter_attach(fan_fd, "guard", a, size);
-	free(a);
-	return ret;
-}
-
-/*
- * Open @dir/@name in a child process: 0 on success, the errno on failure,
- * BLOCKED if the open waited for user space for a second.
- */
+/* Open @dir/@name read-only in a child; see child_open(). */
 static int open_in_child(const char *dir, const char *name)
 {
-	char path[PATH_MAX];
-	int status, i;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int fd = open(path, O_RDONLY);
-
-		_exit(fd < 0 ? errno : 0);
-	}
-	for (i = 0; i < 100; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return BLOCKED;
+	return child_open(dir, name, O_RDONLY);
 }
 
 TEST_F(guard, denies_inside_allows_outside_in_kernel)
@@ -128,7 +88,7 @@ TEST_F(guard, without_filter_permission_events_reach_user_space)
 	/* Nobody answers, so the open waits: proof that the filter above
 	 * really answered in the kernel.
 	 */
-	EXPECT_EQ(BLOCKED, open_in_child(self->fs.out, "public"));
+	EXPECT_EQ(CHILD_BLOCKED, open_in_child(self->fs.out, "public"));
 }
 
 TEST_F(guard, notification_events_pass_unchanged)
@@ -181,8 +141,8 @@ TEST_F(guard, limits)
 
 	pid_t exempt[FAN_GUARD_MAX_EXEMPT + 1];
 
-	for (int i = 0; i <= FAN_GUARD_MAX_EXEMPT; i++)
-		exempt[i] = 100000 + i;
+	/* Exempt tgids must name live processes. */
+	ASSERT_EQ(0, idle_children_start(exempt, FAN_GUARD_MAX_EXEMPT + 1));
 	for (unsigned int i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct fan_guard_args *a;
 		__u32 size;
@@ -202,6 +162,7 @@ TEST_F(guard, limits)
 			EXPECT_EQ(-1, filter_detach(self->fan_fd));
 		}
 	}
+	idle_children_stop(exempt, FAN_GUARD_MAX_EXEMPT + 1);
 }
 
 TEST_HARNESS_MAIN

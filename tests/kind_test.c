@@ -39,13 +39,6 @@ FIXTURE_TEARDOWN(kind)
 	test_fs_teardown(&self->fs);
 }
 
-static int attach_kind(int fan_fd, __u32 version, __u32 kind)
-{
-	struct fan_kind_args a = { .version = version, .kind = kind };
-
-	return filter_attach(fan_fd, "kind", &a, sizeof(a));
-}
-
 /* Create in/dir and in/file: exactly one of the two events may arrive. */
 TEST_F(kind, keeps_only_its_kind)
 {

@@ -26,45 +26,6 @@ FIXTURE_TEARDOWN(name)
 	test_fs_teardown(&self->fs);
 }
 
-/* Room for FAN_NAME_MAX_PATTERNS + 1 patterns of 255 bytes. */
-struct name_args {
-	__u32 size;
-	union {
-		struct fan_name_args hdr;
-		__u8 bytes[sizeof(struct fan_name_args) +
-			   (FAN_NAME_MAX_PATTERNS + 1) * 257];
-	};
-};
-
-static void name_args_init(struct name_args *a, __u32 flags)
-{
-	memset(a, 0, sizeof(*a));
-	a->hdr.version = FAN_NAME_ARGS_VERSION;
-	a->hdr.flags = flags;
-	a->size = sizeof(a->hdr);
-}
-
-/* Append a pattern of @len bytes (@len may differ from strlen(@name)). */
-static void name_args_add_len(struct name_args *a, __u8 kind,
-			      const char *name, __u8 len)
-{
-	a->bytes[a->size++] = kind;
-	a->bytes[a->size++] = len;
-	memcpy(a->bytes + a->size, name, len);
-	a->size += len;
-	a->hdr.nr_patterns++;
-}
-
-static void name_args_add(struct name_args *a, __u8 kind, const char *name)
-{
-	name_args_add_len(a, kind, name, strlen(name));
-}
-
-static int attach_names(int fan_fd, const struct name_args *a)
-{
-	return filter_attach(fan_fd, "name", a->bytes, a->size);
-}
-
 /* Create each of @names in @dir; 0 on success. */
 static int create_all(const char *dir, const char *const *names, int nr)
 {

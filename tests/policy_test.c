@@ -206,7 +206,7 @@ TEST_F(policy, bad_args_einval)
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
 	policy_add_name(&p, FAN_NAME_SUFFIX, ".so");
 	policy_add_subtree(&p, self->in_fd);
-	policy_add_exclude_tgid(&p, 100000);
+	policy_add_exclude_tgid(&p, getpid());
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
 	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
 			     "five sections");

@@ -1,24 +1,50 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run-in-guest.sh OUTDIR MODULE.ko TESTDIR [STRESS_SECONDS [PATTERN]]:
+# run-in-guest.sh OUTDIR MODULE.ko TESTDIR [STRESS_SECONDS [PATTERNS
+#                 [TEST_MODULE.ko]]]:
 # runs inside the VM.  Loads the module, runs the test programs of TESTDIR
-# matching PATTERN (default *_test), and leaves in OUTDIR one <test>.tap
-# and <test>.rc per program, dmesg.log, kmemleak.log where the kernel has
-# kmemleak, and rc (written last, so its absence means the guest did not
-# get to the end).
+# matching PATTERNS (globs separated by commas, not spaces, which the shell
+# of run-vm.sh would split; default *_test), and leaves in OUTDIR one
+# <test>.tap and <test>.rc per program, dmesg.log, kmemleak.log where the
+# kernel has kmemleak, and rc (written last, so its absence means the guest
+# did not get to the end).
+#
+# TEST_MODULE.ko is the series' lib/test_fanotify_filter.ko; by default
+# TESTDIR/test_fanotify_filter.ko, where tests/Makefile copies it (a kernel
+# tree under /var/cache is not visible in the guest), else
+# $FANFILTER_KDIR/lib/test_fanotify_filter.ko.  It is exported as
+# FANFILTER_TEST_MODULE: lifetime_test loads and unloads it itself; for the
+# series' kselftest and contract_check it is loaded around the program.
 out=$1 ko=$2 testdir=$3
 export FANFILTER_STRESS_SECONDS=${4:-10}
-pattern=${5:-*_test}
+patterns=${5:-*_test}
+test_ko=${6:-}
+if [[ -z $test_ko && -f $testdir/test_fanotify_filter.ko ]]; then
+	test_ko=$testdir/test_fanotify_filter.ko
+elif [[ -z $test_ko && -n ${FANFILTER_KDIR:-} ]]; then
+	test_ko=$FANFILTER_KDIR/lib/test_fanotify_filter.ko
+fi
 exec >"$out/guest.log" 2>&1
 set -x
 export FANFILTER_KO=$ko
+export FANFILTER_TEST_MODULE=$test_ko
 status=0
 if insmod "$ko"; then
-	for t in "$testdir"/$pattern; do
-		name=$(basename "$t")
-		timeout $((FANFILTER_STRESS_SECONDS + 600)) "$t" >"$out/$name.tap" 2>&1
-		echo $? >"$out/$name.rc"
+	IFS=, read -ra globs <<<"$patterns"
+	for glob in "${globs[@]}"; do
+		for t in "$testdir"/$glob; do
+			name=$(basename "$t")
+			loaded=
+			if [[ ($name == fanotify_filter_test || $name == contract_check) &&
+				-f $test_ko ]] &&
+				insmod "$test_ko"; then
+				loaded=1
+			fi
+			timeout $((FANFILTER_STRESS_SECONDS + 600)) "$t" >"$out/$name.tap" 2>&1
+			echo $? >"$out/$name.rc"
+			[[ -n $loaded ]] && rmmod test_fanotify_filter
+		done
 	done
 else
 	status=1

@@ -11,6 +11,8 @@ set -x
 "$testdir/semantics_test" -v no_filter >"$out/semantics_test.tap" 2>&1
 echo $? >"$out/semantics_test.rc"
 if [[ -x $testdir/fanotify_filter_test ]]; then
+	[[ -f $testdir/test_fanotify_filter.ko ]] &&
+		insmod "$testdir/test_fanotify_filter.ko"
 	"$testdir/fanotify_filter_test" >"$out/fanotify_filter_test.tap" 2>&1
 	echo $? >"$out/fanotify_filter_test.rc"
 fi

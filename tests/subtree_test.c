@@ -49,20 +49,6 @@ static int write_both_sides(struct test_fs *fs, struct event_paths *ev)
 	return 0;
 }
 
-static int attach_subtree(int fan_fd, int dir_fd)
-{
-	struct fan_subtree_args *args;
-	__u32 size;
-	int ret;
-
-	args = subtree_args(&dir_fd, 1, &size);
-	if (!args)
-		return -1;
-	ret = filter_attach(fan_fd, "subtree", args, size);
-	free(args);
-	return ret;
-}
-
 TEST_F(subtree, no_filter_gets_both_sides)
 {
 	struct event_paths ev;

@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where a filter must not guess: fanotify's own early returns (objects
+ * that are neither regular files nor directories) come before the filter;
+ * a dentry whose place is unknown (disconnected, from open_by_handle_at())
+ * is sent by "subtree" and denied by "guard"; a tgid names the process
+ * that had it at attach time, not a later one that reuses the number; and
+ * events raised by kernel threads, which have no actor, are sent by
+ * "actor".
+ */
+#include "fanfilter_test.h"
+
+#include <poll.h>
+#include <sys/sysmacros.h>
+#include <linux/loop.h>
+
+#include "kselftest_harness.h"
+
+FIXTURE(hardening) {
+	struct test_fs fs;
+	int in_fd;
+	int fan_fd;
+};
+
+FIXTURE_SETUP(hardening)
+{
+	self->fan_fd = -1;
+	ASSERT_EQ(0, test_fs_setup(&self->fs));
+	ASSERT_EQ(0, touch_write(self->fs.in, "f"));
+	ASSERT_EQ(0, touch_write(self->fs.out, "g"));
+	self->in_fd = open(self->fs.in, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, self->in_fd);
+}
+
+FIXTURE_TEARDOWN(hardening)
+{
+	if (self->fan_fd >= 0)
+		close(self->fan_fd);
+	close(self->in_fd);
+	test_fs_teardown(&self->fs);
+}
+
+/* A permission group (never answering) with a FAN_OPEN_PERM mark on @path. */
+static int perm_group(const char *path, unsigned int flags)
+{
+	int fd = fanotify_init(FAN_CLASS_CONTENT | FAN_NONBLOCK | flags,
+			       O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+			  FAN_OPEN_PERM, AT_FDCWD, path)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * fanotify never asks about the opening of a FIFO or a device, so neither
+ * must the guard deny it; a regular file below the root still is denied.
+ */
+TEST_F(hardening, guard_leaves_fifos_and_devices_alone)
+{
+	struct filter_counters c;
+	char path[PATH_MAX];
+	int have_dev;
+
+	snprintf(path, sizeof(path), "%s/p", self->fs.in);
+	ASSERT_EQ(0, mkfifo(path, 0644));
+	snprintf(path, sizeof(path), "%s/null", self->fs.in);
+	have_dev = !mknod(path, S_IFCHR | 0666, makedev(1, 3));
+	if (!have_dev)
+		TH_LOG("no device node (mknod: %s), FIFO only", strerror(errno));
+	self->fan_fd = perm_group(self->fs.root, 0);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, attach_guard(self->fan_fd, self->in_fd, NULL, 0));
+
+	EXPECT_EQ(0, child_open(self->fs.in, "p", O_RDONLY | O_NONBLOCK));
+	if (have_dev)
+		EXPECT_EQ(0, child_open(self->fs.in, "null", O_RDONLY));
+	EXPECT_EQ(EPERM, child_open(self->fs.in, "f", O_RDONLY));
+	EXPECT_EQ(0, child_open(self->fs.out, "g", O_RDONLY));
+
+	/* Only the two regular files reached the filter. */
+	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
+	EXPECT_EQ(2, c.seen);
+	EXPECT_EQ(1, c.denied);
+}
+
+/*
+ * A group that reports fds gets no event on a FIFO: fanotify drops it
+ * before the filter, which neither sees nor counts it.
+ */
+TEST_F(hardening, fd_group_fifo_events_never_reach_the_filter)
+{
+	struct filter_counters c;
+	struct event_paths ev;
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/p", self->fs.in);
+	ASSERT_EQ(0, mkfifo(path, 0644));
+	self->fan_fd = fs_group(self->fs.root, 0, FAN_OPEN);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, attach_kind(self->fan_fd, FAN_KIND_ARGS_VERSION,
+				 FAN_KIND_NON_DIRECTORIES));
+
+	for (int i = 0; i < 2; i++) {
+		fd = open(path, O_RDONLY | O_NONBLOCK);
+		ASSERT_LE(0, fd);
+		close(fd);
+	}
+	ASSERT_EQ(0, read_event_paths(self->fan_fd, FAN_OPEN, &ev));
+	EXPECT_EQ(0, ev.nr);
+	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
+	EXPECT_EQ(0, c.seen);
+	EXPECT_EQ(0, c.sent);
+
+	/* A regular file is seen, sent and counted. */
+	snprintf(path, sizeof(path), "%s/f", self->fs.in);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, read_event_paths(self->fan_fd, FAN_OPEN, &ev));
+	EXPECT_EQ(1, ev.nr);
+	EXPECT_TRUE(event_paths_has(&ev, self->fs.in, "f"));
+	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
+	EXPECT_EQ(1, c.seen);
+	EXPECT_EQ(1, c.sent);
+}
+
+/*
+ * Recycled pids.  Child P exists when the filter is attached, then exits
+ * and is reaped; clone3() with set_tid makes a new child with the same pid
+ * number, which must not inherit what the filter said about P.
+ */
+static int touch_in(void *dir)
+{
+	return touch_write(dir, "w") ? 1 : 0;
+}
+
+TEST_F(hardening, guard_exemption_dies_with_the_process)
+{
+	char path[PATH_MAX];
+	struct open_req req = { .path = path, .flags = O_RDONLY };
+	pid_t p, again;
+	int go;
+
+	snprintf(path, sizeof(path), "%s/f", self->fs.in);
+	self->fan_fd = perm_group(self->fs.root, 0);
+	ASSERT_LE(0, self->fan_fd);
+	p = child_start_paused(open_errno, &req, &go);
+	ASSERT_LT(0, p);
+	ASSERT_EQ(0, attach_guard(self->fan_fd, self->in_fd, &p, 1));
+	/* P itself is exempt. */
+	ASSERT_EQ(0, child_release(p, go, 1000));
+
+	again = fork_with_pid(p);
+	if (again == 0)
+		_exit(open_errno(&req));
+	if (again < 0)
+		SKIP(return, "clone3() with set_tid: %s", strerror(errno));
+	ASSERT_EQ(p, again);
+	EXPECT_EQ(EPERM, child_wait(again, 1000));
+}
+
+TEST_F(hardening, actor_tgid_dies_with_the_process)
+{
+	struct fid_events *ev;
+	struct actor_args a;
+	pid_t p, again;
+	__u32 size;
+	int go;
+
+	ev = calloc(1, sizeof(*ev));
+	ASSERT_NE(NULL, ev);
+	self->fan_fd = fs_group(self->fs.root, 0, FAN_CLOSE_WRITE);
+	ASSERT_LE(0, self->fan_fd);
+	p = child_start_paused(touch_in, self->fs.in, &go);
+	ASSERT_LT(0, p);
+	size = actor_args(&a, 0, &p, 1, NULL, 0);
+	ASSERT_EQ(0, filter_attach(self->fan_fd, "actor", &a, size));
+	/* P's own event is sent. */
+	ASSERT_EQ(0, child_release(p, go, 5000));
+	ASSERT_EQ(0, read_fid_events(self->fan_fd, ev));
+	ASSERT_EQ(1, ev->nr);
+	EXPECT_EQ(p, ev->ev[0].pid);
+
+	again = fork_with_pid(p);
+	if (again == 0)
+		_exit(touch_in(self->fs.in));
+	if (again < 0) {
+		free(ev);
+		SKIP(return, "clone3() with set_tid: %s", strerror(errno));
+	}
+	ASSERT_EQ(p, again);
+	ASSERT_EQ(0, child_wait(again, 5000));
+	ASSERT_EQ(0, read_fid_events(self->fan_fd, ev));
+	EXPECT_EQ(0, ev->nr);
+	free(ev);
+}
+
+/* Attach "guard" exempting @tgid, detach again: 0 or the errno. */
+static int guard_errno(int fan_fd, int root_fd, pid_t tgid)
+{
+	if (attach_guard(fan_fd, root_fd, &tgid, 1))
+		return errno;
+	return filter_detach(fan_fd);
+}
+
+/* Attach "actor" including @tgid, detach again: 0 or the errno. */
+static int actor_errno(int fan_fd, pid_t tgid)
+{
+	struct actor_args a;
+	__u32 size = actor_args(&a, 0, &tgid, 1, NULL, 0);
+
+	if (filter_attach(fan_fd, "actor", &a, size))
+		return errno;
+	return filter_detach(fan_fd);
+}
+
+/* tgids are resolved at attach: ESRCH for none, EINVAL for <= 0. */
+TEST_F(hardening, tgids_must_name_live_processes)
+{
+	pid_t gone = unused_pid();
+
+	ASSERT_LT(0, gone);
+	self->fan_fd = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY);
+	ASSERT_LE(0, self->fan_fd);
+
+	EXPECT_EQ(ESRCH, guard_errno(self->fan_fd, self->in_fd, gone));
+	EXPECT_EQ(ESRCH, actor_errno(self->fan_fd, gone));
+	EXPECT_EQ(EINVAL, guard_errno(self->fan_fd, self->in_fd, 0));
+	EXPECT_EQ(EINVAL, guard_errno(self->fan_fd, self->in_fd, -1));
+	/* A live one is accepted. */
+	EXPECT_EQ(0, guard_errno(self->fan_fd, self->in_fd, getpid()));
+	EXPECT_EQ(0, actor_errno(self->fan_fd, getpid()));
+}
+
+/*
+ * Disconnected dentries: an ext2 filesystem on a loop device, mounted again
+ * after its files were created, so that open_by_handle_at() of in/f gets a
+ * dentry that is connected to nothing (tmpfs never makes one).
+ */
+#define DISK_SIZE (8 << 20)
+
+struct disk {
+	char mnt[PATH_MAX];
+	char dev[PATH_MAX];
+	char f[PATH_MAX];	/* in/f, never looked up after the remount */
+	int loop_fd;
+	int mounted;
+	int mount_fd;
+	int in_fd;
+	struct file_handle *fh;	/* of in/f */
+};
+
+static const char *const mkfs_ext2[] = {
+	"/usr/sbin/mkfs.ext2", "/sbin/mkfs.ext2",
+};
+
+/* mkfs.ext2 -q -F @img; 1 if there is no mkfs.ext2. */
+static int make_ext2(const char *img)
+{
+	const char *mkfs = NULL;
+	int status;
+	pid_t pid;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(mkfs_ext2); i++)
+		if (!mkfs && !access(mkfs_ext2[i], X_OK))
+			mkfs = mkfs_ext2[i];
+	if (!mkfs)
+		return 1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execl(mkfs, "mkfs.ext2", "-q", "-F", img, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/*
+ * Attach @img to a free loop device, detached again when its last user is
+ * gone; its fd, with its path in d->dev.  Makes the device node in @dir if
+ * /dev has none.
+ */
+static int loop_attach(struct disk *d, const char *img, const char *dir)
+{
+	struct loop_config cfg = { .info.lo_flags = LO_FLAGS_AUTOCLEAR };
+	int ctl, nr, fd, img_fd, ret;
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -1;
+	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	if (nr < 0)
+		return -1;
+	snprintf(d->dev, sizeof(d->dev), "/dev/loop%d", nr);
+	fd = open(d->dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(d->dev, sizeof(d->dev), "%s/loop%d", dir, nr);
+		if (mknod(d->dev, S_IFBLK | 0600, makedev(7, nr)))
+			return -1;
+		fd = open(d->dev, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -1;
+	img_fd = open(img, O_RDWR | O_CLOEXEC);
+	cfg.fd = img_fd;
+	ret = img_fd < 0 ? -1 : ioctl(fd, LOOP_CONFIGURE, &cfg);
+	if (img_fd >= 0)
+		close(img_fd);
+	if (ret) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void disk_release(struct disk *d)
+{
+	if (d->in_fd >= 0)
+		close(d->in_fd);
+	if (d->mount_fd >= 0)
+		close(d->mount_fd);
+	if (d->mounted && umount2(d->mnt, 0))
+		umount2(d->mnt, MNT_DETACH);
+	if (d->loop_fd >= 0) {
+		ioctl(d->loop_fd, LOOP_CLR_FD);
+		close(d->loop_fd);
+	}
+	free(d->fh);
+}
+
+/*
+ * Make, fill and mount the disk in @dir: NULL, or why not, with *@skip set
+ * if the kernel or the system lacks what it takes.
+ */
+static const char *disk_make(struct disk *d, const char *dir, int *skip)
+{
+	char img[PATH_MAX], path[PATH_MAX];
+	int fd, ret;
+
+	*skip = 1;
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	fd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, DISK_SIZE) || close(fd))
+		return "cannot make the image";
+	ret = make_ext2(img);
+	if (ret)
+		return ret > 0 ? "no mkfs.ext2" : "mkfs.ext2 failed";
+	d->loop_fd = loop_attach(d, img, dir);
+	if (d->loop_fd < 0)
+		return "no loop device";
+	snprintf(d->mnt, sizeof(d->mnt), "%s/mnt", dir);
+	if (mkdir(d->mnt, 0755))
+		return "cannot make the mount point";
+	if (mount(d->dev, d->mnt, "ext2", 0, NULL))
+		return errno == ENODEV ? "no ext2" : "cannot mount ext2";
+	d->mounted = 1;
+
+	*skip = 0;
+	snprintf(path, sizeof(path), "%s/in", d->mnt);
+	if (mkdir(path, 0755) || touch_write(path, "f"))
+		return "cannot fill the disk";
+	snprintf(d->f, sizeof(d->f), "%s/f", path);
+	d->fh = path_handle(d->f);
+	if (!d->fh)
+		return "name_to_handle_at() failed";
+	/* A new superblock: no dentry of the old one is left. */
+	d->mounted = 0;
+	if (umount2(d->mnt, 0))
+		return "cannot unmount the disk";
+	if (mount(d->dev, d->mnt, "ext2", 0, NULL))
+		return "cannot mount the disk again";
+	d->mounted = 1;
+	d->mount_fd = open(d->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d->in_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->mount_fd < 0 || d->in_fd < 0)
+		return "cannot open the disk's directories";
+	return NULL;
+}
+
+FIXTURE(disk) {
+	struct test_fs fs;
+	struct disk d;
+	int fan_fd;
+};
+
+FIXTURE_SETUP(disk)
+{
+	const char *why;
+	int skip;
+
+	self->fan_fd = -1;
+	self->d.loop_fd = -1;
+	self->d.mount_fd = -1;
+	self->d.in_fd = -1;
+	ASSERT_EQ(0, test_fs_setup(&self->fs));
+	why = disk_make(&self->d, self->fs.root, &skip);
+	if (why) {
+		int err = errno;
+
+		disk_release(&self->d);
+		test_fs_teardown(&self->fs);
+		if (skip)
+			SKIP(return, "%s (%s)", why, strerror(err));
+		ASSERT_EQ(NULL, why) TH_LOG("%s: %s", why, strerror(err));
+	}
+}
+
+FIXTURE_TEARDOWN(disk)
+{
+	if (self->fan_fd >= 0)
+		close(self->fan_fd);
+	disk_release(&self->d);
+	test_fs_teardown(&self->fs);
+}
+
+/* open_by_handle_at(mount_fd, fh, O_RDONLY): 0 or its errno. */
+static int open_handle_errno(void *arg)
+{
+	struct disk *d = arg;
+	int fd = open_by_handle_at(d->mount_fd, d->fh, O_RDONLY);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+TEST_F(disk, subtree_sends_events_on_disconnected_dentries)
+{
+	struct fid_events *ev;
+	char link[64], target[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	ev = calloc(1, sizeof(*ev));
+	ASSERT_NE(NULL, ev);
+	self->fan_fd = fs_group(self->d.mnt, FAN_REPORT_FID, FAN_OPEN);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, attach_subtree(self->fan_fd, self->d.in_fd));
+
+	fd = open_by_handle_at(self->d.mount_fd, self->d.fh, O_RDONLY);
+	ASSERT_LE(0, fd);
+	/* The premise: the dentry does not know that it is in/f. */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	ASSERT_LT(0, n);
+	target[n] = '\0';
+	EXPECT_STRNE(self->d.f, target);
+	close(fd);
+
+	/* Its place is unknown: the event is sent, not lost. */
+	ASSERT_EQ(0, read_fid_events(self->fan_fd, ev));
+	EXPECT_EQ(1, fid_events_count_fid(ev, self->d.fh, FAN_OPEN));
+	free(ev);
+}
+
+TEST_F(disk, guard_denies_disconnected_dentries_to_non_exempt)
+{
+	pid_t exempt;
+	int go;
+
+	self->fan_fd = perm_group(self->d.mnt, 0);
+	ASSERT_LE(0, self->fan_fd);
+	exempt = child_start_paused(open_handle_errno, &self->d, &go);
+	ASSERT_LT(0, exempt);
+	ASSERT_EQ(0, attach_guard(self->fan_fd, self->d.in_fd, &exempt, 1));
+
+	/* Fail closed: where the file is cannot be told. */
+	EXPECT_EQ(EPERM, run_in_child(open_handle_errno, &self->d, 1000));
+	EXPECT_EQ(0, child_release(exempt, go, 1000));
+}
+
+/*
+ * Events raised by a kworker: kernfs reports changes of cgroup.events
+ * ("populated 1" -> "0") from a work item.  Such events have no actor;
+ * "actor" sends them rather than lose them.
+ */
+FIXTURE(kworker) {
+	char mnt[64];
+	char cg[128];
+	int mounted;
+	int fan_fd;
+	struct fid_events *ev;
+};
+
+FIXTURE_SETUP(kworker)
+{
+	int err;
+
+	self->fan_fd = -1;
+	self->ev = calloc(1, sizeof(*self->ev));
+	ASSERT_NE(NULL, self->ev);
+	snprintf(self->mnt, sizeof(self->mnt), "/tmp/fanfilter-cg-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->mnt));
+	if (mount("none", self->mnt, "cgroup2", 0, NULL)) {
+		err = errno;
+		rmdir(self->mnt);
+		if (err == ENODEV)
+			SKIP(return, "no cgroup2");
+		ASSERT_EQ(0, err) TH_LOG("mount cgroup2: %s", strerror(err));
+	}
+	self->mounted = 1;
+	snprintf(self->cg, sizeof(self->cg), "%s/fanfilter-%d", self->mnt,
+		 getpid());
+	if (mkdir(self->cg, 0755)) {
+		err = errno;
+		umount2(self->mnt, MNT_DETACH);
+		rmdir(self->mnt);
+		ASSERT_EQ(0, err) TH_LOG("mkdir %s: %s", self->cg, strerror(err));
+	}
+}
+
+FIXTURE_TEARDOWN(kworker)
+{
+	if (self->fan_fd >= 0)
+		close(self->fan_fd);
+	/* Emptied when its last process was reaped. */
+	for (int i = 0; i < 100 && rmdir(self->cg) && errno == EBUSY; i++)
+		usleep(10000);
+	umount2(self->mnt, MNT_DETACH);
+	rmdir(self->mnt);
+	free(self->ev);
+}
+
+static int do_nothing(void *arg)
+{
+	return 0;
+}
+
+/* Move a child into @cg and let it exit: @cg is populated, then empty. */
+static int populate_and_empty(const char *cg)
+{
+	char path[PATH_MAX], pid[16];
+	int go, ret;
+	pid_t child;
+
+	child = child_start_paused(do_nothing, NULL, &go);
+	if (child < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d\n", child);
+	ret = write_text(path, pid);
+	if (child_release(child, go, 5000))
+		return -1;
+	return ret;
+}
+
+/* FAN_MODIFY events that arrive within @ms milliseconds (then 200 ms more). */
+static int modify_events(int fan_fd, struct fid_events *ev, int ms)
+{
+	struct pollfd pfd = { .fd = fan_fd, .events = POLLIN };
+	int n = 0;
+
+	ev->nr = 0;
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	usleep(200000);
+	if (read_fid_events(fan_fd, ev))
+		return -1;
+	for (int i = 0; i < ev->nr; i++)
+		n += !!(ev->ev[i].mask & FAN_MODIFY);
+	return n;
+}
+
+/*
+ * Watch @cg/cgroup.events and check that a populate-and-empty cycle
+ * reports FAN_MODIFY from a kernel thread: NULL, or why not.
+ */
+static const char *kernfs_events_arrive(const char *cg, int *fan_fd,
+					struct fid_events *ev)
+{
+	char path[PATH_MAX];
+
+	*fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK | FAN_REPORT_FID,
+				O_RDONLY);
+	if (*fan_fd < 0)
+		return "fanotify_init";
+	snprintf(path, sizeof(path), "%s/cgroup.events", cg);
+	if (fanotify_mark(*fan_fd, FAN_MARK_ADD, FAN_MODIFY, AT_FDCWD, path))
+		return "no FID mark on cgroup.events";
+	if (populate_and_empty(cg))
+		return "cannot move a child into the cgroup";
+	if (modify_events(*fan_fd, ev, 3000) <= 0)
+		return "no FAN_MODIFY of cgroup.events";
+	/* A late notification must not count for the next step. */
+	usleep(300000);
+	if (read_fid_events(*fan_fd, ev))
+		return "cannot drain the group";
+	return NULL;
+}
+
+TEST_F(kworker, actor_include_sends_kernel_thread_events)
+{
+	const char *why = kernfs_events_arrive(self->cg, &self->fan_fd,
+					       self->ev);
+	pid_t me = getpid();
+	struct actor_args a;
+	__u32 size;
+
+	if (why)
+		SKIP(return, "%s (%s)", why, strerror(errno));
+	size = actor_args(&a, 0, &me, 1, NULL, 0);
+	ASSERT_EQ(0, filter_attach(self->fan_fd, "actor", &a, size));
+	ASSERT_EQ(0, populate_and_empty(self->cg));
+	EXPECT_LT(0, modify_events(self->fan_fd, self->ev, 3000));
+	if (self->ev->nr)
+		EXPECT_NE(me, self->ev->ev[0].pid);
+}
+
+TEST_F(kworker, actor_not_self_sends_kernel_thread_events)
+{
+	const char *why = kernfs_events_arrive(self->cg, &self->fan_fd,
+					       self->ev);
+	struct actor_args a;
+	__u32 size;
+
+	if (why)
+		SKIP(return, "%s (%s)", why, strerror(errno));
+	size = actor_args(&a, FAN_ACTOR_EXCLUDE | FAN_ACTOR_NOT_SELF, NULL, 0,
+			  NULL, 0);
+	ASSERT_EQ(0, filter_attach(self->fan_fd, "actor", &a, size));
+	ASSERT_EQ(0, populate_and_empty(self->cg));
+	EXPECT_LT(0, modify_events(self->fan_fd, self->ev, 3000));
+}
+
+TEST_HARNESS_MAIN
