@@ -10,11 +10,12 @@
 #   make stress          10 minutes of races on the debug kernel
 #   make bench           boot and benchmark configurations a-e (README)
 #   make series-check    build and boot every step of patches/series
+#   make host-test       host unit tests of the filters' argument parsers
 #   make check           rustfmt, clippy and checkpatch --strict
 #   make rust-analyzer   write rust-project.json for editors
 
 # test and demo set the machine up first; everything else needs a kernel.
-ifeq ($(filter test demo stress bench series-check,$(MAKECMDGOALS)),)
+ifeq ($(filter test demo stress bench series-check host-test,$(MAKECMDGOALS)),)
 ifeq ($(KDIR),)
 KDIR := $(shell $(CURDIR)/scripts/build-kernel.sh test)
 endif
@@ -51,6 +52,14 @@ bench:
 series-check:
 	scripts/series-check.sh
 
+# Host unit tests of the filters' argument parsers (src/filters/args.rs,
+# core only), with clippy and rustfmt of the host crate.
+HOST_TESTS := src/filters/host-tests
+host-test:
+	cd $(HOST_TESTS) && /usr/bin/cargo test
+	cd $(HOST_TESTS) && /usr/bin/cargo clippy --all-targets -- -D warnings
+	/usr/bin/rustfmt --check --edition 2021 src/filters/args.rs $(HOST_TESTS)/src/lib.rs
+
 clippy: kdir-check
 	$(KMAKE) CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver W=1 modules
 
@@ -70,4 +79,5 @@ clean:
 	$(KMAKE) clean
 	rm -rf build .kdir
 
-.PHONY: kdir-check module tests test demo stress bench series-check clippy fmt-check checkpatch check rust-analyzer clean
+
+.PHONY: kdir-check host-test module tests test demo stress bench series-check clippy fmt-check checkpatch check rust-analyzer clean

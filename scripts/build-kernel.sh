@@ -8,6 +8,13 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 flavor=${1:-test}
+# A kernel tree built by hand (while working on the series) instead.
+if [[ -n ${FANFILTER_KDIR:-} ]]; then
+	[[ -f $FANFILTER_KDIR/arch/x86/boot/bzImage ]] ||
+		die "FANFILTER_KDIR=$FANFILTER_KDIR has no built kernel"
+	echo "$FANFILTER_KDIR"
+	exit 0
+fi
 dir=$("$(dirname "$0")/kernel-tree.sh" "$flavor")
 if [[ -f $dir/.fanfilter-built ]]; then
 	msg "kernel ($flavor) is cached: $dir"

@@ -49,3 +49,19 @@ new_results_dir() {
 	ln -sfn "$(basename "$dir")" "$base/latest"
 	echo "$dir"
 }
+
+# Runs the host unit tests of the filters' argument parsers and writes
+# their results as TAP into OUTDIR/host_args_test.{tap,rc}, beside the
+# guest's programs, so that tap-summary.sh counts them.
+run_host_tests() {
+	local out=$1 log rc=0
+	log=$(cd "$REPO/src/filters/host-tests" && /usr/bin/cargo test 2>&1) || rc=$?
+	{
+		echo "TAP version 13"
+		sed -nE 's/^test (.*) \.\.\. ok$/ok - \1/p; s/^test (.*) \.\.\. FAILED$/not ok - \1/p' <<<"$log" |
+			awk '{ sub(/ - /, " " NR " - "); print }'
+		grep -E '^test result:' <<<"$log" | sed 's/^/# /'
+		((rc == 0)) || sed 's/^/# /' <<<"$log" | tail -40
+	} >"$out/host_args_test.tap"
+	echo "$rc" >"$out/host_args_test.rc"
+}

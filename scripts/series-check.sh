@@ -32,6 +32,7 @@ for ((step = ${#patches[@]}; step >= 0; step--)); do
 	mkdir -p "$dir/tests"
 	(
 		cd "$tree"
+		rm -f lib/test_fanotify_filter.ko
 		"${KMAKE[@]}" -s olddefconfig
 		"${KMAKE[@]}" -j"$(($(nproc) + 1))" bzImage modules
 		rm -rf usr-headers
@@ -46,6 +47,11 @@ for ((step = ${#patches[@]}; step >= 0; step--)); do
 	if [[ -f $selftest ]]; then
 		cc -O2 -Wall -Werror -I"$tree/usr-headers/include" \
 			-o "$dir/tests/fanotify_filter_test" "$selftest"
+	fi
+	# The test filter module, where the step has it (a tree under
+	# /var/cache is not visible in the guest).
+	if [[ -f $tree/lib/test_fanotify_filter.ko ]]; then
+		cp "$tree/lib/test_fanotify_filter.ko" "$dir/tests/"
 	fi
 	vm_rc=0
 	"$REPO/qemu/run-vm.sh" "$tree" "$dir" 600 -- \

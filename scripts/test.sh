@@ -16,6 +16,8 @@ msg "building the Rust module and the tests"
 make -s -C "$REPO" KDIR="$kdir" module tests
 
 out=$(new_results_dir test-results)
+msg "running the host unit tests of the argument parsers"
+run_host_tests "$out"
 
 vm_rc=0
 "$REPO/qemu/run-vm.sh" "$kdir" "$out" "${FANFILTER_TEST_TIMEOUT:-1500}" -- \
