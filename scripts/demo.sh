@@ -13,9 +13,15 @@ make -s -C "$REPO" KDIR="$kdir" module tests
 out=$REPO/build/demo
 rm -rf "$out"
 mkdir -p "$out"
+# vng's own exit status says nothing about the guest (it is 255 whenever
+# it falls back to the console for the script's I/O): only the files the
+# guest wrote do.
+vm_rc=0
 "$REPO/qemu/run-vm.sh" "$kdir" "$out" 600 -- \
 	"insmod $REPO/src/fanotify_filters.ko &&" \
 	"$REPO/build/examples/watch_subtree >$out/demo.log 2>&1;" \
-	"echo \$? >$out/rc; dmesg >$out/dmesg.log"
-cat "$out/demo.log" 2>/dev/null || die "the demo produced no output (see $out/console.log)"
+	"echo \$? >$out/rc; dmesg >$out/dmesg.log" || vm_rc=$?
+[[ -f $out/timeout ]] && die "the VM timed out (see $out/console.log)"
+cat "$out/demo.log" 2>/dev/null ||
+	die "the demo produced no output (vng status $vm_rc, see $out/console.log)"
 [[ $(cat "$out/rc" 2>/dev/null) == 0 ]] || die "the demo failed (see $out/)"
