@@ -3,8 +3,10 @@
 #
 # stress.sh [SECONDS]: builds the debug kernel (qemu/kernel-debug.config:
 # KASAN, lockdep, DEBUG_ATOMIC_SLEEP, kmemleak, DEBUG_OBJECTS_RCU_HEAD),
-# boots it and runs tests/stress_test.c for SECONDS (default 600).  Fails
-# on a failed assertion, any splat or any kmemleak report.  Then boots it
+# boots it and runs tests/stress_test.c for SECONDS (default 600) and
+# tests/memcg_check.c (filter state is charged to the attacher's memory
+# cgroup).  Fails on a failed assertion, any splat or any kmemleak report.
+# Then boots it
 # once more and breaks the calling contract on purpose (a filter that
 # sleeps, tests/contract_check.c): that boot passes only if the kernel
 # reports the sleep.
@@ -22,7 +24,7 @@ vm_rc=0
 "$REPO/qemu/run-vm.sh" "$kdir" "$out" $((seconds + 900)) -- \
 	bash "$REPO/tests/run-in-guest.sh" "$out" \
 	"$REPO/src/fanotify_filters.ko" "$REPO/build/tests" "$seconds" \
-	'stress_test' || vm_rc=$?
+	'stress_test,memcg_check' || vm_rc=$?
 rc=0
 "$REPO/scripts/tap-summary.sh" "$out" "$vm_rc" || rc=$?
 

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Filter state is charged to the memory cgroup of the task that attaches
+ * it, so an unprivileged user cannot pin kernel memory outside its limits:
+ * attaching "subtree" with 4096 roots from a child in a fresh cgroup must
+ * raise that cgroup's memory.current by at least the size of the root set
+ * (16384 slots of 24 bytes).  Needs the memory controller, which only the
+ * debug kernel of make stress has (scripts/stress.sh runs it there); skips
+ * elsewhere.
+ */
+#include "fanfilter_test.h"
+
+#include <sys/resource.h>
+
+#define NR_ROOTS	4096
+/* The set is at most a quarter full: 4 slots per root, 24 bytes each. */
+#define SET_BYTES	(4 * NR_ROOTS * 24)
+
+FIXTURE(memcg) {
+	struct test_fs fs;
+	char mnt[64];
+	char cg[128];
+};
+
+FIXTURE_SETUP(memcg)
+{
+	char path[192], controllers[256];
+
+	snprintf(self->mnt, sizeof(self->mnt), "/tmp/fanfilter-cg-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->mnt));
+	if (mount("none", self->mnt, "cgroup2", 0, NULL) && errno != EBUSY) {
+		rmdir(self->mnt);
+		self->mnt[0] = '\0';
+		SKIP(return, "no cgroup2");
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", self->mnt);
+	if (read_text(path, controllers, sizeof(controllers)) ||
+	    !strstr(controllers, "memory"))
+		SKIP(return, "no memory controller (CONFIG_MEMCG)");
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", self->mnt);
+	ASSERT_EQ(0, write_text(path, "+memory"));
+	snprintf(self->cg, sizeof(self->cg), "%s/fanfilter", self->mnt);
+	ASSERT_EQ(0, mkdir(self->cg, 0755));
+	ASSERT_EQ(0, test_fs_setup(&self->fs));
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	if (self->cg[0])
+		rmdir(self->cg);
+	if (self->mnt[0]) {
+		umount2(self->mnt, MNT_DETACH);
+		rmdir(self->mnt);
+	}
+	if (self->fs.root[0])
+		test_fs_teardown(&self->fs);
+}
+
+static long memory_current(const char *cg)
+{
+	char path[192], buf[32];
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	if (read_text(path, buf, sizeof(buf)))
+		return -1;
+	return atol(buf);
+}
+
+struct charge {
+	const char *cg;
+	const char *in;
+};
+
+/* In a child: join the cgroup, attach, report the charge; 0 if enough. */
+static int attach_charged(void *arg)
+{
+	const struct charge *c = arg;
+	struct rlimit nofile = { NR_ROOTS + 64, NR_ROOTS + 64 };
+	static int fds[NR_ROOTS];
+	char path[PATH_MAX], procs[192];
+	struct fan_subtree_args *a;
+	long before, after;
+	__u32 size;
+	int fan_fd;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", c->cg);
+	if (write_text(procs, "0") || setrlimit(RLIMIT_NOFILE, &nofile))
+		return 10;
+	for (int i = 0; i < NR_ROOTS; i++) {
+		snprintf(path, sizeof(path), "%s/d%d", c->in, i);
+		if (mkdir(path, 0755))
+			return 11;
+		fds[i] = open(path, O_RDONLY | O_DIRECTORY);
+		if (fds[i] < 0)
+			return 12;
+	}
+	a = subtree_args(fds, NR_ROOTS, &size);
+	fan_fd = dfid_name_group(c->in, FAN_CREATE);
+	if (!a || fan_fd < 0)
+		return 13;
+	before = memory_current(c->cg);
+	if (filter_attach(fan_fd, "subtree", a, size))
+		return 14;
+	after = memory_current(c->cg);
+	ksft_print_msg("attaching %d roots charged %ld bytes to the cgroup (set: %d)\n",
+		       NR_ROOTS, after - before, SET_BYTES);
+	return before >= 0 && after - before >= SET_BYTES ? 0 : 15;
+}
+
+TEST_F(memcg, filter_state_is_charged_to_the_attacher)
+{
+	struct charge c = { .cg = self->cg, .in = self->fs.in };
+
+	EXPECT_EQ(0, run_in_child(attach_charged, &c, 60000));
+}
+
+TEST_HARNESS_MAIN
