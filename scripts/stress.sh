@@ -6,10 +6,9 @@
 # boots it and runs tests/stress_test.c for SECONDS (default 600) and
 # tests/memcg_check.c (filter state is charged to the attacher's memory
 # cgroup).  Fails on a failed assertion, any splat or any kmemleak report.
-# Then boots it
-# once more and breaks the calling contract on purpose (a filter that
-# sleeps, tests/contract_check.c): that boot passes only if the kernel
-# reports the sleep.
+# Then boots it once more and breaks the calling contract on purpose (a
+# filter that sleeps, tests/contract_check.c): that boot passes only if the
+# kernel reports the sleep.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 seconds=${1:-600}

@@ -23,11 +23,6 @@ impl EventMask {
     pub const PERMISSION: Self =
         Self(bindings::FS_OPEN_PERM | bindings::FS_ACCESS_PERM | bindings::FS_OPEN_EXEC_PERM);
 
-    /// The raw bits.
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-
     /// Whether any bit of `other` is set.
     pub const fn intersects(self, other: Self) -> bool {
         self.0 & other.0 != 0

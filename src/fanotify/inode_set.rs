@@ -25,7 +25,8 @@ pub struct InodeSet {
 
 impl InodeSet {
     /// An empty set that can hold `max` directories (1 to
-    /// [`InodeSet::MAX`]); charged to the caller's memory cgroup.
+    /// `FANOTIFY_INODE_SET_MAX`, else `EINVAL`); charged to the caller's
+    /// memory cgroup.
     pub fn with_capacity(max: usize) -> Result<Self> {
         let max = u32::try_from(max).map_err(|_| EINVAL)?;
         // SAFETY: no precondition; returns a set or an `ERR_PTR`.
@@ -33,9 +34,6 @@ impl InodeSet {
         // INVARIANT: an owned set, not null after `from_err_ptr`.
         NonNull::new(set).map(|set| Self { set }).ok_or(ENOMEM)
     }
-
-    /// Most directories one set may hold.
-    pub const MAX: usize = bindings::FANOTIFY_INODE_SET_MAX as usize;
 
     /// Adds the directory that the caller's file descriptor `fd` refers to.
     /// `EBADF` for a bad (or `O_PATH`) fd, `ENOTDIR`, `ENOSPC` when full.
