@@ -6,11 +6,13 @@
  * is sent by "subtree" and denied by "guard"; a tgid names the process
  * that had it at attach time, not a later one that reuses the number; and
  * events raised by kernel threads, which have no actor, are sent by
- * "actor".
+ * "actor"; and a released group's filter denies nothing.
  */
 #include "fanfilter_test.h"
 
 #include <poll.h>
+#include <time.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <linux/loop.h>
 
@@ -128,6 +130,129 @@ TEST_F(hardening, fd_group_fifo_events_never_reach_the_filter)
 	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
 	EXPECT_EQ(1, c.seen);
 	EXPECT_EQ(1, c.sent);
+}
+
+/*
+ * A released group allows every permission event (fanotify_release() sets
+ * group->shutdown, and fanotify answers FAN_ALLOW for an event it can no
+ * longer queue), so its filter must not deny one either.  The window lies
+ * between fsnotify_group_stop_queueing() and the removal of the group's
+ * marks; fsnotify_clear_marks_by_group() removes the newest mark first, so
+ * many filler marks added after the one on the root keep that mark, and
+ * the window, alive for a long time.  A child opens a file below the root
+ * in a loop while the parent closes the group; no open that starts in the
+ * second half of the close may be denied.
+ */
+#define RELEASE_FILLER_MARKS	20000
+#define RELEASE_MAX_OPENS	(1024 * 1024)
+
+struct release_open {
+	struct timespec start;
+	int err;
+};
+
+struct release_log {
+	int stop;	/* shared with the other process: __atomic_* only */
+	int running;
+	int nr;
+	struct release_open opens[RELEASE_MAX_OPENS];
+};
+
+static long long ts_ns(const struct timespec *t)
+{
+	return t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+static void release_opener(struct release_log *log, const char *path)
+{
+	while (!__atomic_load_n(&log->stop, __ATOMIC_ACQUIRE) &&
+	       log->nr < RELEASE_MAX_OPENS) {
+		struct release_open *o = &log->opens[log->nr];
+		int fd;
+
+		clock_gettime(CLOCK_MONOTONIC, &o->start);
+		fd = open(path, O_RDONLY);
+		o->err = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		log->nr++;
+		__atomic_store_n(&log->running, 1, __ATOMIC_RELEASE);
+	}
+	_exit(0);
+}
+
+TEST_F(hardening, released_group_denies_nothing)
+{
+	struct timespec t0, t1;
+	struct release_log *log;
+	long long mid, end;
+	int late = 0, late_denied = 0, after_denied = 0;
+	char path[PATH_MAX];
+	pid_t opener;
+	int fd;
+
+	log = mmap(NULL, sizeof(*log), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, log);
+	self->fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_UNLIMITED_MARKS,
+				     O_RDONLY);
+	ASSERT_LE(0, self->fan_fd);
+	/* The oldest mark: removed last. */
+	ASSERT_EQ(0, fanotify_mark(self->fan_fd, FAN_MARK_ADD,
+				   FAN_OPEN_PERM | FAN_EVENT_ON_CHILD,
+				   AT_FDCWD, self->fs.in));
+	snprintf(path, sizeof(path), "%s/fill", self->fs.out);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	for (int i = 0; i < RELEASE_FILLER_MARKS; i++) {
+		snprintf(path, sizeof(path), "%s/fill/%d", self->fs.out, i);
+		fd = open(path, O_CREAT | O_WRONLY, 0644);
+		ASSERT_LE(0, fd);
+		close(fd);
+		ASSERT_EQ(0, fanotify_mark(self->fan_fd, FAN_MARK_ADD,
+					   FAN_CLOSE_WRITE, AT_FDCWD, path));
+	}
+	ASSERT_EQ(0, attach_guard(self->fan_fd, self->in_fd, NULL, 0));
+	ASSERT_EQ(EPERM, child_open(self->fs.in, "f", O_RDONLY));
+
+	snprintf(path, sizeof(path), "%s/f", self->fs.in);
+	opener = fork();
+	ASSERT_LE(0, opener);
+	if (opener == 0) {
+		/* The group's file must have one reference: the parent's. */
+		close(self->fan_fd);
+		release_opener(log, path);
+	}
+	while (!__atomic_load_n(&log->running, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	usleep(20000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	close(self->fan_fd);
+	self->fan_fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	usleep(20000);
+	__atomic_store_n(&log->stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(opener, waitpid(opener, NULL, 0));
+
+	mid = (ts_ns(&t0) + ts_ns(&t1)) / 2;
+	end = ts_ns(&t1);
+	for (int i = 0; i < log->nr; i++) {
+		long long start = ts_ns(&log->opens[i].start);
+
+		if (start >= mid && start < end) {
+			late++;
+			late_denied += log->opens[i].err != 0;
+		} else if (start >= end) {
+			after_denied += log->opens[i].err != 0;
+		}
+	}
+	TH_LOG("close took %lld us; %d opens in its second half, %d denied",
+	       (end - ts_ns(&t0)) / 1000, late, late_denied);
+	/* The window was really exercised... */
+	ASSERT_LE(10, late);
+	/* ...and nothing in it, or after it, was denied. */
+	EXPECT_EQ(0, late_denied);
+	EXPECT_EQ(0, after_denied);
+	munmap(log, sizeof(*log));
 }
 
 /*
