@@ -11,11 +11,12 @@
 #   make bench           boot and benchmark configurations a-e (README)
 #   make series-check    build and boot every step of patches/series
 #   make host-test       host unit tests of the filters' argument parsers
+#   make userspace       build the fanfilter command (userspace/)
 #   make check           rustfmt, clippy and checkpatch --strict
 #   make rust-analyzer   write rust-project.json for editors
 
 # test and demo set the machine up first; everything else needs a kernel.
-ifeq ($(filter test demo stress bench series-check host-test,$(MAKECMDGOALS)),)
+ifeq ($(filter test demo stress bench series-check,$(MAKECMDGOALS)),)
 ifeq ($(KDIR),)
 KDIR := $(shell $(CURDIR)/scripts/build-kernel.sh test)
 endif
@@ -55,7 +56,16 @@ series-check:
 # Host unit tests of the filters' argument parsers (src/filters/args.rs,
 # core only), with clippy and rustfmt of the host crate.
 HOST_TESTS := src/filters/host-tests
+# Debian's rustc, as for the kernel: rustup's toolchains are offline-only.
+CARGO := RUSTC=/usr/bin/rustc /usr/bin/cargo
+
+userspace:
+	cd userspace && $(CARGO) build --release --locked
+
 host-test:
+	cd userspace && FANFILTER_UAPI_INCLUDE=$(KDIR)/usr-headers/include $(CARGO) test --locked
+	cd userspace && $(CARGO) clippy --locked --all-targets -- -D warnings
+	cd userspace && $(CARGO) fmt --check
 	cd $(HOST_TESTS) && /usr/bin/cargo test
 	cd $(HOST_TESTS) && /usr/bin/cargo clippy --all-targets -- -D warnings
 	/usr/bin/rustfmt --check --edition 2021 src/filters/args.rs $(HOST_TESTS)/src/lib.rs
@@ -80,4 +90,4 @@ clean:
 	rm -rf build .kdir
 
 
-.PHONY: kdir-check host-test module tests test demo stress bench series-check clippy fmt-check checkpatch check rust-analyzer clean
+.PHONY: kdir-check host-test userspace module tests test demo stress bench series-check clippy fmt-check checkpatch check rust-analyzer clean

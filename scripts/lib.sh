@@ -50,18 +50,41 @@ new_results_dir() {
 	echo "$dir"
 }
 
-# Runs the host unit tests of the filters' argument parsers and writes
-# their results as TAP into OUTDIR/host_args_test.{tap,rc}, beside the
-# guest's programs, so that tap-summary.sh counts them.
-run_host_tests() {
-	local out=$1 log rc=0
-	log=$(cd "$REPO/src/filters/host-tests" && /usr/bin/cargo test 2>&1) || rc=$?
+# cargo test output as TAP into OUTDIR/NAME.{tap,rc}, beside the guest's
+# programs, so that tap-summary.sh counts them.  EXTRA: more "name rc"
+# checks to append (clippy, rustfmt).
+cargo_tap() {
+	local out=$1 name=$2 rc=$3 log=$4
+	shift 4
 	{
 		echo "TAP version 13"
-		sed -nE 's/^test (.*) \.\.\. ok$/ok - \1/p; s/^test (.*) \.\.\. FAILED$/not ok - \1/p' <<<"$log" |
-			awk '{ sub(/ - /, " " NR " - "); print }'
+		{
+			sed -nE 's/^test (.*) \.\.\. ok$/ok - \1/p; s/^test (.*) \.\.\. FAILED$/not ok - \1/p' <<<"$log"
+			while (($#)); do
+				if (($2 == 0)); then echo "ok - $1"; else echo "not ok - $1"; fi
+				shift 2
+			done
+		} | awk '{ sub(/ - /, " " NR " - "); print }'
 		grep -E '^test result:' <<<"$log" | sed 's/^/# /'
 		((rc == 0)) || sed 's/^/# /' <<<"$log" | tail -40
-	} >"$out/host_args_test.tap"
-	echo "$rc" >"$out/host_args_test.rc"
+	} >"$out/$name.tap"
+	echo "$rc" >"$out/$name.rc"
+}
+
+# Runs the host unit tests: the filters' argument parsers, and the
+# fanfilter library and command (against the patched uapi of KDIR), with
+# clippy and rustfmt of the latter.
+run_host_tests() {
+	local out=$1 kdir=$2 log rc=0 clippy=0 fmt=0
+	log=$(cd "$REPO/src/filters/host-tests" && /usr/bin/cargo test 2>&1) || rc=$?
+	cargo_tap "$out" host_args_test "$rc" "$log"
+	rc=0
+	log=$(cd "$REPO/userspace" && FANFILTER_UAPI_INCLUDE="$kdir/usr-headers/include" \
+		RUSTC=/usr/bin/rustc /usr/bin/cargo test --locked 2>&1) || rc=$?
+	(cd "$REPO/userspace" && RUSTC=/usr/bin/rustc /usr/bin/cargo clippy --locked --all-targets \
+		-- -D warnings >"$out/userspace-clippy.log" 2>&1) || clippy=1
+	(cd "$REPO/userspace" && /usr/bin/cargo fmt --check >"$out/userspace-fmt.log" 2>&1) || fmt=1
+	((clippy || fmt)) && rc=1
+	cargo_tap "$out" host_userspace_test "$rc" "$log" \
+		"clippy -D warnings (userspace)" "$clippy" "rustfmt --check (userspace)" "$fmt"
 }

@@ -13,11 +13,11 @@ start=$SECONDS
 "$REPO/scripts/setup.sh"
 kdir=$("$REPO/scripts/build-kernel.sh" test)
 msg "building the Rust module and the tests"
-make -s -C "$REPO" KDIR="$kdir" module tests
+make -s -C "$REPO" KDIR="$kdir" module userspace tests
 
 out=$(new_results_dir test-results)
-msg "running the host unit tests of the argument parsers"
-run_host_tests "$out"
+msg "running the host unit tests (argument parsers, fanfilter library)"
+run_host_tests "$out" "$kdir"
 
 vm_rc=0
 "$REPO/qemu/run-vm.sh" "$kdir" "$out" "${FANFILTER_TEST_TIMEOUT:-1500}" -- \

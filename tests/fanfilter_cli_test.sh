@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# TAP tests of the fanfilter command against the booted kernel and the
+# loaded module: what a user types, and exactly what it prints.  Runs as
+# root in the guest; FANFILTER_CLI names the binary (default: next to
+# this script).
+set -u
+cli=${FANFILTER_CLI:-$(dirname "$0")/fanfilter}
+py=/usr/bin/python3
+n=0 failed=0
+work=$(mktemp -d /tmp/fanfilter-cli-XXXXXX)
+mount -t tmpfs -o size=64m fanfilter-cli "$work" || exit 1
+trap 'umount -l "$work"; rmdir "$work"' EXIT
+chmod 755 "$work"
+
+ok() { # ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC-FILE...]
+	local rc=$1 desc=$2
+	shift 2
+	n=$((n + 1))
+	if ((rc == 0)); then
+		echo "ok $n - $desc"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $desc"
+		for f in "$@"; do sed 's/^/# /' "$f"; done
+	fi
+}
+
+# start_watch OUT ERR ARGS...: run "fanfilter watch" in the background
+# until its readiness line; sets $wpid.
+start_watch() {
+	local out=$1 err=$2
+	shift 2
+	"$cli" watch "$@" >"$out" 2>"$err" &
+	wpid=$!
+	for _ in $(seq 200); do
+		grep -q '^fanfilter: watching' "$err" && return 0
+		kill -0 "$wpid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# stop_watch SIGNAL: stop it, wait, return its exit status.
+stop_watch() {
+	sleep 0.3
+	kill -"$1" "$wpid"
+	wait "$wpid"
+}
+
+# Lines without the time stamp, pid and comm.
+events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
+
+echo "TAP version 13"
+echo "1..13"
+
+# 1. list
+"$cli" list >"$work/list" 2>&1
+rc=$?
+grep -qx 'subtree (anyone)' "$work/list" && grep -qx 'guard (root)' "$work/list" &&
+	for f in kind name actor policy; do grep -q "^$f (" "$work/list" || exit 1; done
+ok $((rc || $?)) "list names every filter and who may attach it" "$work/list"
+
+# 2. watch --subtree: the exact events below the subtree, nothing else
+d=$work/t1
+mkdir -p "$d/in" "$d/out"
+start_watch "$work/o2" "$work/e2" "$d" --subtree "$d/in" --events create,delete
+r=$?
+mkdir "$d/in/sub"
+touch "$d/in/sub/f" "$d/out/g"
+rm "$d/in/sub/f" "$d/out/g"
+# A creator that outlives its event, so that its comm can still be read.
+(: >"$d/in/held" && sleep 1; true)
+stop_watch INT
+rc=$?
+printf '%s\n' "CREATE,ISDIR $d/in/sub" "CREATE $d/in/sub/f" "DELETE $d/in/sub/f" \
+	"CREATE $d/in/held" >"$work/want2"
+events_of "$work/o2" >"$work/got2"
+cmp -s "$work/want2" "$work/got2"
+ok $((r || rc || $?)) "watch --subtree prints exactly the subtree's events" "$work/got2" "$work/e2"
+
+# 3. ...with the actor, and the kernel's counters on Ctrl-C
+grep -q " $d/in/sub pid=[0-9]*" "$work/o2" &&
+	grep -q " $d/in/held pid=[0-9]* comm=bash$" "$work/o2" &&
+	grep -q "^fanfilter: kernel filter subtree: seen 6 skipped 2 sent 4 denied 0 invalid 0$" "$work/e2" &&
+	grep -qx 'fanfilter: queue overflows: 0' "$work/e2"
+ok $? "events carry pid and comm; SIGINT prints the counters (2 skipped, 4 sent)" "$work/o2" "$work/e2"
+
+# 4. JSON lines
+d=$work/t4
+mkdir -p "$d/in" "$d/out"
+start_watch "$work/o4" "$work/e4" "$d" --subtree "$d/in" --events create,move --json
+r=$?
+touch "$d/in/a" "$d/out/b"
+mv "$d/in/a" "$d/in/c"
+stop_watch TERM
+rc=$?
+$py - "$work/o4" "$d" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+d = sys.argv[2]
+got = [(e["events"], e["path"]) for e in lines]
+want = [(["CREATE"], d + "/in/a"), (["MOVED_FROM"], d + "/in/a"),
+        (["MOVED_TO"], d + "/in/c")]
+assert got == want, got
+assert all(isinstance(e["time"], float) and e["pid"] > 0 for e in lines)
+PY
+ok $((r || rc || $?)) "watch --json prints one JSON object per event; SIGTERM stops it" "$work/o4" "$work/e4"
+
+# 5. several criteria become one "policy" filter
+d=$work/t5
+mkdir -p "$d/in" "$d/out"
+start_watch "$work/o5" "$work/e5" "$d" --subtree "$d/in" --name '*.c' --files-only --events create
+r=$?
+mkdir "$d/in/x.c"
+touch "$d/in/a.c" "$d/in/a.h" "$d/out/b.c"
+stop_watch INT
+rc=$?
+[[ "$(events_of "$work/o5")" == "CREATE $d/in/a.c" ]] &&
+	grep -q 'filter policy)' "$work/e5" &&
+	grep -q '^fanfilter: kernel filter policy: seen 4 skipped 3 sent 1 ' "$work/e5"
+ok $((r || rc || $?)) "--subtree --name --files-only: one policy filter, one event" "$work/o5" "$work/e5"
+
+# 6. a rename carries both places
+d=$work/t6
+mkdir -p "$d/in" "$d/out"
+touch "$d/out/f"
+start_watch "$work/o6" "$work/e6" "$d" --subtree "$d/in" --events rename
+r=$?
+mv "$d/out/f" "$d/in/f"
+mv "$d/out" "$d/out2"
+stop_watch INT
+rc=$?
+[[ "$(events_of "$work/o6")" == "RENAME $d/out/f -> $d/in/f" ]]
+ok $((r || rc || $?)) "a rename into the subtree prints old and new path" "$work/o6" "$work/e6"
+
+# 7. unprivileged: an inode mark, paths without open_by_handle_at
+d=$work/t7
+mkdir -p "$d/in"
+chmod 777 "$d/in"
+err=$work/e7
+setpriv --reuid=65534 --regid=65534 --clear-groups "$cli" watch "$d/in" --subtree "$d/in" --events create >"$work/o7" 2>"$err" &
+wpid=$!
+for _ in $(seq 200); do grep -q '^fanfilter: watching' "$err" && break; sleep 0.05; done
+setpriv --reuid=65534 --regid=65534 --clear-groups touch "$d/in/mine"
+stop_watch INT
+rc=$?
+[[ "$(events_of "$work/o7")" == "CREATE $d/in/mine" ]] && grep -q '(inode mark, filter subtree)' "$err"
+ok $((rc || $?)) "unprivileged watch uses an inode mark and names paths" "$work/o7" "$err"
+
+# 8. unprivileged: a root-only filter fails with exit 4 and says why
+setpriv --reuid=65534 --regid=65534 --clear-groups "$cli" watch "$d/in" --pid 1 >/dev/null 2>"$work/e8"
+rc=$?
+((rc == 4)) && grep -q "filter 'actor' needs CAP_SYS_ADMIN" "$work/e8"
+ok $? "a root-only filter unprivileged: exit 4, and what to fix (rc=$rc)" "$work/e8"
+
+# 9. bad arguments: exit 5 before anything is attached
+"$cli" watch "$work" --subtree "$work/no-such-dir" >/dev/null 2>"$work/e9"
+rc=$?
+((rc == 5)) && grep -q 'no-such-dir: No such file or directory' "$work/e9"
+ok $? "a missing --subtree directory: exit 5 (rc=$rc)" "$work/e9"
+
+# 10. stats of another process's group
+d=$work/t10
+mkdir -p "$d"
+start_watch "$work/o10" "$work/e10" "$d" --subtree "$d" --events create
+r=$?
+touch "$d/x"
+sleep 0.3
+# (its output off the watched filesystem, which would count it)
+"$cli" stats "$wpid" >"$work.s10" 2>&1
+sr=$?
+stop_watch INT
+grep -Eq "^$wpid fd [0-9]+: kernel filter subtree: seen 1 skipped 0 sent 1 denied 0 invalid 0$" "$work.s10"
+ok $((r || sr || $?)) "stats PID prints the counters of its groups" "$work.s10"
+rm -f "$work.s10"
+
+# 11. a queue overflow is reported, never silent
+d=$work/t11
+mkdir -p "$d/in"
+start_watch "$work/o11" "$work/e11" "$d" --subtree "$d/in" --events create
+r=$?
+kill -STOP "$wpid"
+(cd "$d/in" && seq 17000 | xargs touch)
+kill -CONT "$wpid"
+sleep 2
+stop_watch INT
+rc=$?
+grep -q ' OVERFLOW events were lost' "$work/o11" && grep -qx 'fanfilter: queue overflows: 1' "$work/e11"
+ok $((r || rc || $?)) "17000 events on a stopped watcher: OVERFLOW line and count" "$work/e11"
+
+# 12. guard denies and reports the denial
+d=$work/t12
+mkdir -p "$d/secret"
+echo data >"$d/secret/f"
+"$cli" guard "$d/secret" >"$work/o12" 2>"$work/e12" &
+wpid=$!
+for _ in $(seq 200); do grep -q '^fanfilter: guarding' "$work/e12" && break; sleep 0.05; done
+cat "$d/secret/f" >/dev/null 2>"$work/cat12"
+cr=$?
+sleep 1
+stop_watch INT
+rc=$?
+((cr != 0)) && grep -q 'Operation not permitted' "$work/cat12" &&
+	grep -Eq ' DENIED OPEN_PERM pid=[0-9]+ comm=cat$' "$work/o12" &&
+	grep -q '^fanfilter: kernel filter guard: seen [0-9]* skipped [0-9]* sent 0 denied 1 ' "$work/e12"
+ok $((rc || $?)) "guard denies an open below the directory and prints it" "$work/o12" "$work/e12" "$work/cat12"
+
+# 13. help and completions
+"$cli" --help | grep -q '^Exit status:' && "$cli" completions bash | grep -q 'complete -F'
+ok $? "--help documents exit codes; bash completions"
+
+exit $((failed > 0))

@@ -1,0 +1,141 @@
+//! Attaching, reconfiguring and detaching a filter on a fanotify fd.
+
+use crate::args::FilterSpec;
+use crate::uapi::*;
+use std::fmt;
+use std::os::fd::{AsFd, AsRawFd};
+
+/// Which ioctl failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Attach,
+    Reconfigure,
+    Detach,
+}
+
+/// A failed ioctl, with the errno and what the caller can do about it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FilterError {
+    pub op: Op,
+    pub filter: String,
+    pub errno: i32,
+}
+
+impl FilterError {
+    /// What to fix, for the errnos the kernel documents.
+    pub fn hint(&self) -> String {
+        let name = &self.filter;
+        match (self.op, self.errno) {
+            (Op::Attach, libc::ENOENT) => format!(
+                "no filter named '{name}': is the module loaded? see /sys/fs/fanotify/filters"
+            ),
+            (_, libc::ENOENT) => "no filter is attached to this fanotify group".into(),
+            (_, libc::EPERM) => format!(
+                "filter '{name}' needs CAP_SYS_ADMIN (/sys/fs/fanotify/filters/{name}/unprivileged is 0)"
+            ),
+            (Op::Attach, libc::EBUSY) => {
+                "this fanotify group has a filter already: detach it or reconfigure it".into()
+            }
+            (_, libc::ENOTTY) => {
+                "this kernel has no fanotify filters (CONFIG_FANOTIFY_FILTER): boot the patched kernel".into()
+            }
+            (_, libc::ESRCH) => "a process id given does not name a live process".into(),
+            (_, libc::EBADF) => format!(
+                "filter '{name}' needs open directories (not O_PATH) as roots"
+            ),
+            (Op::Reconfigure, libc::EINVAL) => format!(
+                "the attached filter is not '{name}', or it rejected the new arguments"
+            ),
+            (_, libc::EINVAL) => format!("filter '{name}' rejected its arguments"),
+            (_, libc::E2BIG) => format!(
+                "the arguments of '{name}' exceed {FAN_FILTER_ARGS_MAX} bytes"
+            ),
+            (_, libc::ENOMEM) => "out of memory (or over the memory cgroup's limit)".into(),
+            _ => std::io::Error::from_raw_os_error(self.errno).to_string(),
+        }
+    }
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.op {
+            Op::Attach => "attach",
+            Op::Reconfigure => "reconfigure",
+            Op::Detach => "detach",
+        };
+        write!(
+            f,
+            "cannot {what} filter '{}': {} ({})",
+            self.filter,
+            self.hint(),
+            std::io::Error::from_raw_os_error(self.errno)
+        )
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+/// The ioctl argument for `spec`, pointing into `bytes`.
+fn ioctl_args(name: &str, bytes: &[u8]) -> FanotifyFilterArgs {
+    let mut a = FanotifyFilterArgs {
+        name: [0; FAN_FILTER_NAME_MAX],
+        flags: 0,
+        args_size: bytes.len() as u32,
+        args: if bytes.is_empty() {
+            0
+        } else {
+            bytes.as_ptr() as u64
+        },
+    };
+    // Filter names are short ASCII constants of this crate.
+    let n = name.len().min(FAN_FILTER_NAME_MAX - 1);
+    a.name[..n].copy_from_slice(&name.as_bytes()[..n]);
+    a
+}
+
+fn set_filter(fan: impl AsFd, op: Op, spec: &dyn FilterSpec) -> Result<(), FilterError> {
+    let bytes = spec.encode();
+    let args = ioctl_args(spec.name(), &bytes);
+    let req = if op == Op::Attach {
+        FAN_IOC_ADD_FILTER
+    } else {
+        FAN_IOC_RECONFIG_FILTER
+    };
+    // SAFETY: `args` is a valid struct fanotify_filter_args of the size the
+    // request encodes; its `args` pointer refers to `bytes`, which lives
+    // until after the call, and the fds `bytes` names are kept open by
+    // `spec`, which the caller borrows for the whole call.
+    let ret = unsafe { libc::ioctl(fan.as_fd().as_raw_fd(), req as _, &args) };
+    if ret < 0 {
+        return Err(FilterError {
+            op,
+            filter: spec.name().into(),
+            errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+        });
+    }
+    Ok(())
+}
+
+/// Attach `spec` to the fanotify group of `fan`.
+pub fn attach(fan: impl AsFd, spec: &dyn FilterSpec) -> Result<(), FilterError> {
+    set_filter(fan, Op::Attach, spec)
+}
+
+/// Give the attached filter, which must be `spec.name()`, new arguments.
+pub fn reconfigure(fan: impl AsFd, spec: &dyn FilterSpec) -> Result<(), FilterError> {
+    set_filter(fan, Op::Reconfigure, spec)
+}
+
+/// Detach the filter; returns once no call of it runs any more.
+pub fn detach(fan: impl AsFd) -> Result<(), FilterError> {
+    // SAFETY: FAN_IOC_DEL_FILTER takes no argument.
+    let ret = unsafe { libc::ioctl(fan.as_fd().as_raw_fd(), FAN_IOC_DEL_FILTER as _) };
+    if ret < 0 {
+        return Err(FilterError {
+            op: Op::Detach,
+            filter: String::new(),
+            errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! Command line.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const EXIT_CODES: &str = "\
+Exit status:
+  0  success (watch and guard: stopped by SIGINT or SIGTERM, filter detached)
+  1  an error while running (reading events, /proc, /sys)
+  2  bad command line
+  3  no filter support: the kernel lacks CONFIG_FANOTIFY_FILTER, or the
+     filter is not registered (module fanotify_filters not loaded)
+  4  permission denied (the filter or the mark needs CAP_SYS_ADMIN)
+  5  the kernel or fanfilter rejected the filter's arguments";
+
+/// Watch filesystems through in-kernel fanotify filters.
+///
+/// The filters of the fanotify_filters kernel module decide in the kernel,
+/// before an event is queued, which events reach user space: a watch of one
+/// subtree of a huge filesystem costs one mark, is ready at once, and
+/// never wakes up for events elsewhere.
+#[derive(Parser, Debug)]
+#[command(name = "fanfilter", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the registered filters, what they do, their arguments, and
+    /// whether unprivileged users may attach them.
+    #[command(after_help = EXIT_CODES)]
+    List,
+    /// Print events below PATH that pass the given criteria, one per line.
+    ///
+    /// As root, one filesystem mark on PATH's filesystem (all of it, with
+    /// --subtree to narrow it down in the kernel); otherwise, or with
+    /// --inode, an inode mark on the directory PATH (its entries only).
+    /// Several criteria are combined in the kernel by the "policy" filter
+    /// (all must pass).  Ctrl-C or SIGTERM detaches the filter and prints
+    /// the kernel's counters and any queue overflow to standard error.
+    #[command(after_help = EXIT_CODES)]
+    Watch(WatchArgs),
+    /// Deny opens below DIR to every process but the exempt ones, in the
+    /// kernel, and print each denial until stopped (root only).
+    #[command(after_help = EXIT_CODES)]
+    Guard(GuardArgs),
+    /// Print the filter counters of another process's fanotify fds.
+    #[command(after_help = EXIT_CODES)]
+    Stats {
+        /// The process.
+        pid: i32,
+        /// Only this fd of it.
+        fd: Option<i32>,
+    },
+    /// Print a shell completion script.
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// A directory on the filesystem to watch.
+    pub path: PathBuf,
+    /// Only events at or below this directory (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub subtree: Vec<PathBuf>,
+    /// Only entry names matching: NAME or exact:NAME, prefix:TEXT or TEXT*,
+    /// suffix:TEXT or *TEXT (repeatable).
+    #[arg(long, value_name = "PATTERN", conflicts_with = "exclude_name")]
+    pub name: Vec<String>,
+    /// Skip entry names matching (same syntax as --name; repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude_name: Vec<String>,
+    /// Only events on directories.
+    #[arg(long, conflicts_with = "files_only")]
+    pub dirs_only: bool,
+    /// Only events on non-directories.
+    #[arg(long)]
+    pub files_only: bool,
+    /// Only events caused by this process (repeatable; root).
+    #[arg(long, value_name = "PID", conflicts_with_all = ["exclude_pid", "exclude_uid"])]
+    pub pid: Vec<i32>,
+    /// Only events caused by this effective uid (repeatable; root).
+    #[arg(long, value_name = "UID", conflicts_with_all = ["exclude_pid", "exclude_uid"])]
+    pub uid: Vec<u32>,
+    /// Skip events caused by this process (repeatable; root).
+    #[arg(long, value_name = "PID")]
+    pub exclude_pid: Vec<i32>,
+    /// Skip events caused by this effective uid (repeatable; root).
+    #[arg(long, value_name = "UID")]
+    pub exclude_uid: Vec<u32>,
+    /// Skip events caused by fanfilter itself (root).
+    #[arg(long)]
+    pub not_self: bool,
+    /// Events to report, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "create,delete,move,modify,close-write,attrib"
+    )]
+    pub events: Vec<EventKind>,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// An inode mark on PATH (its entries only) even as root.
+    #[arg(long)]
+    pub inode: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GuardArgs {
+    /// Directories whose contents are guarded.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// A process that may still open files there (repeatable).
+    #[arg(long, value_name = "PID")]
+    pub exempt: Vec<i32>,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EventKind {
+    Create,
+    Delete,
+    /// MOVED_FROM and MOVED_TO
+    Move,
+    /// One RENAME event with both places
+    Rename,
+    Modify,
+    CloseWrite,
+    CloseNowrite,
+    /// CLOSE_WRITE and CLOSE_NOWRITE
+    Close,
+    Attrib,
+    Open,
+    OpenExec,
+    Access,
+    DeleteSelf,
+    MoveSelf,
+}
+
+impl EventKind {
+    pub fn mask(self) -> u64 {
+        match self {
+            EventKind::Create => libc::FAN_CREATE,
+            EventKind::Delete => libc::FAN_DELETE,
+            EventKind::Move => libc::FAN_MOVED_FROM | libc::FAN_MOVED_TO,
+            EventKind::Rename => fanfilter::uapi::FAN_RENAME,
+            EventKind::Modify => libc::FAN_MODIFY,
+            EventKind::CloseWrite => libc::FAN_CLOSE_WRITE,
+            EventKind::CloseNowrite => libc::FAN_CLOSE_NOWRITE,
+            EventKind::Close => libc::FAN_CLOSE_WRITE | libc::FAN_CLOSE_NOWRITE,
+            EventKind::Attrib => libc::FAN_ATTRIB,
+            EventKind::Open => libc::FAN_OPEN,
+            EventKind::OpenExec => libc::FAN_OPEN_EXEC,
+            EventKind::Access => libc::FAN_ACCESS,
+            EventKind::DeleteSelf => libc::FAN_DELETE_SELF,
+            EventKind::MoveSelf => libc::FAN_MOVE_SELF,
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! Reading fanotify events: a parser of the kernel's event buffer with its
+//! info records (which `nix` drops), and a reader that resolves file
+//! handles to paths.
+
+use crate::uapi::*;
+use std::fmt;
+use std::fs;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+/// `FANOTIFY_METADATA_VERSION`.
+pub const METADATA_VERSION: u8 = 3;
+/// `sizeof(struct fanotify_event_metadata)`.
+pub const METADATA_LEN: usize = 24;
+/// `FAN_NOFD`: the event carries no fd.
+pub const NOFD: i32 = -1;
+
+/// Which object a file-handle record names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FidKind {
+    /// `FAN_EVENT_INFO_TYPE_FID`: the object itself.
+    Object,
+    /// `FAN_EVENT_INFO_TYPE_DFID`: its directory.
+    Dir,
+    /// `FAN_EVENT_INFO_TYPE_DFID_NAME`: its directory and entry name.
+    DirName,
+    /// `FAN_EVENT_INFO_TYPE_OLD_DFID_NAME`: a rename's old place.
+    OldDirName,
+    /// `FAN_EVENT_INFO_TYPE_NEW_DFID_NAME`: a rename's new place.
+    NewDirName,
+}
+
+/// One info record of an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Info<'a> {
+    Fid {
+        kind: FidKind,
+        fsid: [u8; 8],
+        handle_type: i32,
+        handle: &'a [u8],
+        name: Option<&'a [u8]>,
+    },
+    Pidfd(i32),
+    Error {
+        error: i32,
+        count: u32,
+    },
+    /// A record type this parser does not know; skipped, not an error.
+    Unknown(u8),
+}
+
+/// One event as the kernel wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawEvent<'a> {
+    pub mask: u64,
+    pub fd: i32,
+    pub pid: i32,
+    pub info: Vec<Info<'a>>,
+}
+
+/// A buffer that does not hold what the kernel documents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub offset: usize,
+    pub what: &'static str,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "malformed fanotify event at byte {}: {}",
+            self.offset, self.what
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn u16_at(b: &[u8], o: usize) -> u16 {
+    u16::from_ne_bytes([b[o], b[o + 1]])
+}
+fn u32_at(b: &[u8], o: usize) -> u32 {
+    u32::from_ne_bytes(b[o..o + 4].try_into().unwrap())
+}
+fn i32_at(b: &[u8], o: usize) -> i32 {
+    u32_at(b, o) as i32
+}
+fn u64_at(b: &[u8], o: usize) -> u64 {
+    u64::from_ne_bytes(b[o..o + 8].try_into().unwrap())
+}
+
+fn parse_fid(rec: &[u8], kind: FidKind, at: usize) -> Result<Info<'_>, ParseError> {
+    let err = |what| ParseError { offset: at, what };
+    // header (4), fsid (8), handle_bytes (4), handle_type (4)
+    if rec.len() < 20 {
+        return Err(err("file handle record too short"));
+    }
+    let mut fsid = [0; 8];
+    fsid.copy_from_slice(&rec[4..12]);
+    let handle_bytes = u32_at(rec, 12) as usize;
+    let handle_type = i32_at(rec, 16);
+    let end = 20usize
+        .checked_add(handle_bytes)
+        .ok_or(err("file handle size"))?;
+    if handle_bytes == 0 || end > rec.len() {
+        return Err(err("file handle longer than its record"));
+    }
+    let handle = &rec[20..end];
+    let name = match kind {
+        FidKind::DirName | FidKind::OldDirName | FidKind::NewDirName => {
+            let rest = &rec[end..];
+            let nul = rest
+                .iter()
+                .position(|&b| b == 0)
+                .ok_or(err("name without NUL"))?;
+            if nul == 0 {
+                return Err(err("empty name"));
+            }
+            Some(&rest[..nul])
+        }
+        _ => None,
+    };
+    Ok(Info::Fid {
+        kind,
+        fsid,
+        handle_type,
+        handle,
+        name,
+    })
+}
+
+/// Parse a buffer read from a fanotify fd.
+pub fn parse_events(buf: &[u8]) -> Result<Vec<RawEvent<'_>>, ParseError> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < buf.len() {
+        let err = |what| ParseError { offset: off, what };
+        let rest = &buf[off..];
+        if rest.len() < METADATA_LEN {
+            return Err(err("truncated event metadata"));
+        }
+        let event_len = u32_at(rest, 0) as usize;
+        let vers = rest[4];
+        let metadata_len = u16_at(rest, 6) as usize;
+        if vers != METADATA_VERSION {
+            return Err(err("unknown metadata version"));
+        }
+        if metadata_len < METADATA_LEN || event_len < metadata_len || event_len > rest.len() {
+            return Err(err("event length out of bounds"));
+        }
+        let mut ev = RawEvent {
+            mask: u64_at(rest, 8),
+            fd: i32_at(rest, 16),
+            pid: i32_at(rest, 20),
+            info: Vec::new(),
+        };
+        let mut ioff = metadata_len;
+        while ioff < event_len {
+            let at = off + ioff;
+            let irest = &rest[ioff..event_len];
+            if irest.len() < 4 {
+                return Err(ParseError {
+                    offset: at,
+                    what: "truncated info record header",
+                });
+            }
+            let ilen = u16_at(irest, 2) as usize;
+            if ilen < 4 || ilen > irest.len() {
+                return Err(ParseError {
+                    offset: at,
+                    what: "info record length out of bounds",
+                });
+            }
+            let rec = &irest[..ilen];
+            let info = match rec[0] {
+                FAN_EVENT_INFO_TYPE_FID => parse_fid(rec, FidKind::Object, at)?,
+                FAN_EVENT_INFO_TYPE_DFID => parse_fid(rec, FidKind::Dir, at)?,
+                FAN_EVENT_INFO_TYPE_DFID_NAME => parse_fid(rec, FidKind::DirName, at)?,
+                FAN_EVENT_INFO_TYPE_OLD_DFID_NAME => parse_fid(rec, FidKind::OldDirName, at)?,
+                FAN_EVENT_INFO_TYPE_NEW_DFID_NAME => parse_fid(rec, FidKind::NewDirName, at)?,
+                FAN_EVENT_INFO_TYPE_PIDFD if ilen >= 8 => Info::Pidfd(i32_at(rec, 4)),
+                FAN_EVENT_INFO_TYPE_ERROR if ilen >= 12 => Info::Error {
+                    error: i32_at(rec, 4),
+                    count: u32_at(rec, 8),
+                },
+                FAN_EVENT_INFO_TYPE_PIDFD | FAN_EVENT_INFO_TYPE_ERROR => {
+                    return Err(ParseError {
+                        offset: at,
+                        what: "info record too short",
+                    })
+                }
+                t => Info::Unknown(t),
+            };
+            ev.info.push(info);
+            ioff += ilen;
+        }
+        out.push(ev);
+        off += event_len;
+    }
+    Ok(out)
+}
+
+/// Names of the event bits, in the order they are printed.
+pub const EVENT_NAMES: &[(u64, &str)] = &[
+    (libc::FAN_ACCESS, "ACCESS"),
+    (libc::FAN_MODIFY, "MODIFY"),
+    (libc::FAN_ATTRIB, "ATTRIB"),
+    (libc::FAN_CLOSE_WRITE, "CLOSE_WRITE"),
+    (libc::FAN_CLOSE_NOWRITE, "CLOSE_NOWRITE"),
+    (libc::FAN_OPEN, "OPEN"),
+    (libc::FAN_MOVED_FROM, "MOVED_FROM"),
+    (libc::FAN_MOVED_TO, "MOVED_TO"),
+    (libc::FAN_CREATE, "CREATE"),
+    (libc::FAN_DELETE, "DELETE"),
+    (libc::FAN_DELETE_SELF, "DELETE_SELF"),
+    (libc::FAN_MOVE_SELF, "MOVE_SELF"),
+    (libc::FAN_OPEN_EXEC, "OPEN_EXEC"),
+    (FAN_FS_ERROR, "FS_ERROR"),
+    (FAN_RENAME, "RENAME"),
+    (libc::FAN_OPEN_PERM, "OPEN_PERM"),
+    (libc::FAN_ACCESS_PERM, "ACCESS_PERM"),
+    (libc::FAN_OPEN_EXEC_PERM, "OPEN_EXEC_PERM"),
+    (libc::FAN_ONDIR, "ISDIR"),
+];
+
+/// The names of the bits of `mask`.
+pub fn mask_names(mask: u64) -> Vec<&'static str> {
+    EVENT_NAMES
+        .iter()
+        .filter(|(b, _)| mask & b != 0)
+        .map(|&(_, n)| n)
+        .collect()
+}
+
+/// An event with its objects resolved to paths where that was possible.
+#[derive(Debug)]
+pub enum Event {
+    /// The group's queue overflowed: events were lost.
+    Overflow,
+    Object {
+        mask: u64,
+        pid: i32,
+        /// The object (for a rename, its old place); `None` if it cannot be
+        /// named any more (deleted, or no permission to open handles).
+        path: Option<PathBuf>,
+        /// A rename's new place.
+        new_path: Option<PathBuf>,
+        /// The event's fd, for groups that report fds.
+        fd: Option<OwnedFd>,
+    },
+}
+
+/// Turns file handles into paths: by `open_by_handle_at()` against a mount
+/// fd (needs CAP_DAC_READ_SEARCH), else from directories whose handles it
+/// was told at start (enough for an unprivileged watch of one directory).
+pub struct Resolver {
+    mount_fd: OwnedFd,
+    known: Vec<(i32, Vec<u8>, PathBuf)>,
+    can_open_handles: bool,
+}
+
+fn handle_buf(handle_type: i32, handle: &[u8]) -> Vec<u64> {
+    // struct file_handle: u32 handle_bytes, i32 handle_type, then bytes;
+    // u64 storage keeps it aligned.
+    let mut buf = vec![0u64; 1 + handle.len().div_ceil(8)];
+    // SAFETY: `buf` holds 8 + handle.len() bytes or more, initialised.
+    let bytes =
+        unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut u8, buf.len() * 8) };
+    bytes[0..4].copy_from_slice(&(handle.len() as u32).to_ne_bytes());
+    bytes[4..8].copy_from_slice(&handle_type.to_ne_bytes());
+    bytes[8..8 + handle.len()].copy_from_slice(handle);
+    buf
+}
+
+fn fd_path(fd: BorrowedFd<'_>) -> Option<PathBuf> {
+    fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()
+}
+
+/// The (type, bytes) file handle of `path`.
+pub fn path_handle(path: &Path) -> std::io::Result<(i32, Vec<u8>)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    // An empty struct file_handle announcing MAX_HANDLE_SZ (128) bytes.
+    let mut buf = handle_buf(0, &[0; 128]);
+    let mut mount_id = 0;
+    // SAFETY: `c` is NUL-terminated; `buf` is an aligned struct file_handle
+    // with room for the 128 bytes it announces.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_name_to_handle_at,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            buf.as_mut_ptr(),
+            &mut mount_id as *mut libc::c_int,
+            0,
+        )
+    };
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the kernel filled in a struct file_handle in `buf`.
+    let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, buf.len() * 8) };
+    let len = u32::from_ne_bytes(bytes[0..4].try_into().unwrap()) as usize;
+    let ty = i32::from_ne_bytes(bytes[4..8].try_into().unwrap());
+    Ok((ty, bytes[8..8 + len].to_vec()))
+}
+
+impl Resolver {
+    /// `mount` is any open fd on the watched filesystem.
+    pub fn new(mount_fd: OwnedFd) -> Self {
+        Resolver {
+            mount_fd,
+            known: Vec::new(),
+            can_open_handles: true,
+        }
+    }
+
+    /// Remember that the directory with this handle is at `path`.
+    pub fn know(&mut self, path: &Path) -> std::io::Result<()> {
+        let (ty, h) = path_handle(path)?;
+        self.known.push((ty, h, path.to_path_buf()));
+        Ok(())
+    }
+
+    /// The path of the object with this handle, if it can be found.
+    pub fn resolve(&mut self, handle_type: i32, handle: &[u8]) -> Option<PathBuf> {
+        if let Some((_, _, p)) = self
+            .known
+            .iter()
+            .find(|(t, h, _)| *t == handle_type && h == handle)
+        {
+            return Some(p.clone());
+        }
+        if !self.can_open_handles {
+            return None;
+        }
+        let buf = handle_buf(handle_type, handle);
+        // SAFETY: `buf` is an aligned struct file_handle whose handle_bytes
+        // matches the bytes that follow; the mount fd is open.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_open_by_handle_at,
+                self.mount_fd.as_raw_fd(),
+                buf.as_ptr(),
+                libc::O_PATH | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) {
+                // No CAP_DAC_READ_SEARCH: do not try again for every event.
+                self.can_open_handles = false;
+            }
+            return None;
+        }
+        // SAFETY: `fd` was just opened and is owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+        fd_path(fd.as_fd())
+    }
+
+    fn join(&mut self, handle_type: i32, handle: &[u8], name: Option<&[u8]>) -> Option<PathBuf> {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = self.resolve(handle_type, handle)?;
+        match name {
+            Some(b".") | None => Some(dir),
+            Some(n) => Some(dir.join(std::ffi::OsStr::from_bytes(n))),
+        }
+    }
+
+    /// Resolve one raw event.  Takes ownership of its fd, if any.
+    pub fn event(&mut self, raw: &RawEvent<'_>) -> Event {
+        if raw.mask & libc::FAN_Q_OVERFLOW != 0 {
+            if raw.fd >= 0 {
+                // SAFETY: the kernel gave us this fd with the event.
+                drop(unsafe { OwnedFd::from_raw_fd(raw.fd) });
+            }
+            return Event::Overflow;
+        }
+        let fd = (raw.fd >= 0).then(|| {
+            // SAFETY: the kernel gave us this fd with the event; nobody
+            // else owns it.
+            unsafe { OwnedFd::from_raw_fd(raw.fd) }
+        });
+        let mut path = fd.as_ref().and_then(|f| fd_path(f.as_fd()));
+        let mut new_path = None;
+        let mut object = None;
+        for info in &raw.info {
+            if let Info::Fid {
+                kind,
+                handle_type,
+                handle,
+                name,
+                ..
+            } = info
+            {
+                match kind {
+                    FidKind::DirName | FidKind::OldDirName if path.is_none() => {
+                        path = self.join(*handle_type, handle, *name);
+                    }
+                    FidKind::NewDirName => new_path = self.join(*handle_type, handle, *name),
+                    FidKind::Object if object.is_none() => object = Some((*handle_type, *handle)),
+                    _ => {}
+                }
+            }
+        }
+        if path.is_none() {
+            if let Some((t, h)) = object {
+                path = self.resolve(t, h);
+            }
+        }
+        Event::Object {
+            mask: raw.mask,
+            pid: raw.pid,
+            path,
+            new_path,
+            fd,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! `fanfilter`: watch a filesystem through an in-kernel fanotify filter,
+//! guard directories, and inspect filters and their counters.
+
+mod cli;
+mod output;
+mod run;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    std::process::exit(match run::run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("fanfilter: {}", e.message);
+            e.code
+        }
+    });
+}

@@ -1,0 +1,356 @@
+//! The structs and constants of `fanfilter::uapi` against the C headers:
+//! a C program compiled here prints every size, offset and constant, and
+//! each must equal Rust's.
+//!
+//! `src/uapi/fanotify_filters.h` is in this repository.  The ioctl struct
+//! is in the patched kernel's `<linux/fanotify.h>`: the directory holding
+//! it (the tree's usr-headers/include) comes from FANFILTER_UAPI_INCLUDE,
+//! which the project's test runner always sets.
+
+use fanfilter::uapi::*;
+use std::collections::HashMap;
+use std::mem::{offset_of, size_of};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn c_values(program: &str, includes: &[PathBuf]) -> HashMap<String, i64> {
+    let dir = std::env::temp_dir().join(format!(
+        "fanfilter-layout-{}-{}",
+        std::process::id(),
+        program.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("layout.c");
+    let bin = dir.join("layout");
+    std::fs::write(&src, program).unwrap();
+    let mut cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()));
+    for i in includes {
+        cc.arg("-I").arg(i);
+    }
+    let out = cc
+        .arg("-o")
+        .arg(&bin)
+        .arg(&src)
+        .output()
+        .expect("running the C compiler");
+    assert!(
+        out.status.success(),
+        "cc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(&bin).output().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.rsplit_once(' ').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
+        .collect()
+}
+
+fn repo_uapi() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../src/uapi")
+}
+
+macro_rules! c_print {
+    ($($e:expr),* $(,)?) => {
+        concat!($("\tprintf(\"%s %lld\\n\", \"", $e, "\", (long long)(", $e, "));\n",)*)
+    };
+}
+
+#[test]
+fn filter_args_match_fanotify_filters_h() {
+    let program = concat!(
+        "#include <stdio.h>\n#include <stddef.h>\n#include \"fanotify_filters.h\"\nint main(void) {\n",
+        c_print!(
+            "sizeof(struct fan_subtree_args)",
+            "offsetof(struct fan_subtree_args, nr_roots)",
+            "offsetof(struct fan_subtree_args, root_fds)",
+            "sizeof(struct fan_guard_args)",
+            "offsetof(struct fan_guard_args, nr_exempt)",
+            "offsetof(struct fan_guard_args, zero)",
+            "offsetof(struct fan_guard_args, ids)",
+            "sizeof(struct fan_kind_args)",
+            "offsetof(struct fan_kind_args, kind)",
+            "sizeof(struct fan_name_args)",
+            "offsetof(struct fan_name_args, flags)",
+            "offsetof(struct fan_name_args, nr_patterns)",
+            "offsetof(struct fan_name_args, zero)",
+            "sizeof(struct fan_name_pattern)",
+            "offsetof(struct fan_name_pattern, len)",
+            "offsetof(struct fan_name_pattern, name)",
+            "sizeof(struct fan_actor_args)",
+            "offsetof(struct fan_actor_args, flags)",
+            "offsetof(struct fan_actor_args, nr_tgids)",
+            "offsetof(struct fan_actor_args, nr_uids)",
+            "offsetof(struct fan_actor_args, ids)",
+            "sizeof(struct fan_policy_args)",
+            "offsetof(struct fan_policy_args, nr_sections)",
+            "sizeof(struct fan_policy_section)",
+            "offsetof(struct fan_policy_section, size)",
+            "FAN_SUBTREE_ARGS_VERSION",
+            "FAN_SUBTREE_MAX_ROOTS",
+            "FAN_GUARD_ARGS_VERSION",
+            "FAN_GUARD_MAX_EXEMPT",
+            "FAN_KIND_ARGS_VERSION",
+            "FAN_KIND_DIRECTORIES",
+            "FAN_KIND_NON_DIRECTORIES",
+            "FAN_NAME_ARGS_VERSION",
+            "FAN_NAME_MAX_PATTERNS",
+            "FAN_NAME_EXCLUDE",
+            "FAN_NAME_EXACT",
+            "FAN_NAME_PREFIX",
+            "FAN_NAME_SUFFIX",
+            "FAN_ACTOR_ARGS_VERSION",
+            "FAN_ACTOR_MAX_IDS",
+            "FAN_ACTOR_EXCLUDE",
+            "FAN_ACTOR_NOT_SELF",
+            "FAN_POLICY_ARGS_VERSION",
+            "FAN_POLICY_SUBTREE",
+            "FAN_POLICY_KIND",
+            "FAN_POLICY_NAME",
+            "FAN_POLICY_ACTOR",
+        ),
+        "\treturn 0;\n}\n"
+    );
+    let c = c_values(program, &[repo_uapi()]);
+    let rust: &[(&str, i64)] = &[
+        (
+            "sizeof(struct fan_subtree_args)",
+            size_of::<FanSubtreeArgs>() as i64,
+        ),
+        (
+            "offsetof(struct fan_subtree_args, nr_roots)",
+            offset_of!(FanSubtreeArgs, nr_roots) as i64,
+        ),
+        (
+            "offsetof(struct fan_subtree_args, root_fds)",
+            size_of::<FanSubtreeArgs>() as i64,
+        ),
+        (
+            "sizeof(struct fan_guard_args)",
+            size_of::<FanGuardArgs>() as i64,
+        ),
+        (
+            "offsetof(struct fan_guard_args, nr_exempt)",
+            offset_of!(FanGuardArgs, nr_exempt) as i64,
+        ),
+        (
+            "offsetof(struct fan_guard_args, zero)",
+            offset_of!(FanGuardArgs, zero) as i64,
+        ),
+        (
+            "offsetof(struct fan_guard_args, ids)",
+            size_of::<FanGuardArgs>() as i64,
+        ),
+        (
+            "sizeof(struct fan_kind_args)",
+            size_of::<FanKindArgs>() as i64,
+        ),
+        (
+            "offsetof(struct fan_kind_args, kind)",
+            offset_of!(FanKindArgs, kind) as i64,
+        ),
+        (
+            "sizeof(struct fan_name_args)",
+            size_of::<FanNameArgs>() as i64,
+        ),
+        (
+            "offsetof(struct fan_name_args, flags)",
+            offset_of!(FanNameArgs, flags) as i64,
+        ),
+        (
+            "offsetof(struct fan_name_args, nr_patterns)",
+            offset_of!(FanNameArgs, nr_patterns) as i64,
+        ),
+        (
+            "offsetof(struct fan_name_args, zero)",
+            offset_of!(FanNameArgs, zero) as i64,
+        ),
+        (
+            "sizeof(struct fan_name_pattern)",
+            size_of::<FanNamePattern>() as i64,
+        ),
+        (
+            "offsetof(struct fan_name_pattern, len)",
+            offset_of!(FanNamePattern, len) as i64,
+        ),
+        (
+            "offsetof(struct fan_name_pattern, name)",
+            size_of::<FanNamePattern>() as i64,
+        ),
+        (
+            "sizeof(struct fan_actor_args)",
+            size_of::<FanActorArgs>() as i64,
+        ),
+        (
+            "offsetof(struct fan_actor_args, flags)",
+            offset_of!(FanActorArgs, flags) as i64,
+        ),
+        (
+            "offsetof(struct fan_actor_args, nr_tgids)",
+            offset_of!(FanActorArgs, nr_tgids) as i64,
+        ),
+        (
+            "offsetof(struct fan_actor_args, nr_uids)",
+            offset_of!(FanActorArgs, nr_uids) as i64,
+        ),
+        (
+            "offsetof(struct fan_actor_args, ids)",
+            size_of::<FanActorArgs>() as i64,
+        ),
+        (
+            "sizeof(struct fan_policy_args)",
+            size_of::<FanPolicyArgs>() as i64,
+        ),
+        (
+            "offsetof(struct fan_policy_args, nr_sections)",
+            offset_of!(FanPolicyArgs, nr_sections) as i64,
+        ),
+        (
+            "sizeof(struct fan_policy_section)",
+            size_of::<FanPolicySection>() as i64,
+        ),
+        (
+            "offsetof(struct fan_policy_section, size)",
+            offset_of!(FanPolicySection, size) as i64,
+        ),
+        ("FAN_SUBTREE_ARGS_VERSION", FAN_SUBTREE_ARGS_VERSION as i64),
+        ("FAN_SUBTREE_MAX_ROOTS", FAN_SUBTREE_MAX_ROOTS as i64),
+        ("FAN_GUARD_ARGS_VERSION", FAN_GUARD_ARGS_VERSION as i64),
+        ("FAN_GUARD_MAX_EXEMPT", FAN_GUARD_MAX_EXEMPT as i64),
+        ("FAN_KIND_ARGS_VERSION", FAN_KIND_ARGS_VERSION as i64),
+        ("FAN_KIND_DIRECTORIES", FAN_KIND_DIRECTORIES as i64),
+        ("FAN_KIND_NON_DIRECTORIES", FAN_KIND_NON_DIRECTORIES as i64),
+        ("FAN_NAME_ARGS_VERSION", FAN_NAME_ARGS_VERSION as i64),
+        ("FAN_NAME_MAX_PATTERNS", FAN_NAME_MAX_PATTERNS as i64),
+        ("FAN_NAME_EXCLUDE", FAN_NAME_EXCLUDE as i64),
+        ("FAN_NAME_EXACT", FAN_NAME_EXACT as i64),
+        ("FAN_NAME_PREFIX", FAN_NAME_PREFIX as i64),
+        ("FAN_NAME_SUFFIX", FAN_NAME_SUFFIX as i64),
+        ("FAN_ACTOR_ARGS_VERSION", FAN_ACTOR_ARGS_VERSION as i64),
+        ("FAN_ACTOR_MAX_IDS", FAN_ACTOR_MAX_IDS as i64),
+        ("FAN_ACTOR_EXCLUDE", FAN_ACTOR_EXCLUDE as i64),
+        ("FAN_ACTOR_NOT_SELF", FAN_ACTOR_NOT_SELF as i64),
+        ("FAN_POLICY_ARGS_VERSION", FAN_POLICY_ARGS_VERSION as i64),
+        ("FAN_POLICY_SUBTREE", FAN_POLICY_SUBTREE as i64),
+        ("FAN_POLICY_KIND", FAN_POLICY_KIND as i64),
+        ("FAN_POLICY_NAME", FAN_POLICY_NAME as i64),
+        ("FAN_POLICY_ACTOR", FAN_POLICY_ACTOR as i64),
+    ];
+    assert_eq!(c.len(), rust.len());
+    for (k, v) in rust {
+        assert_eq!(c[*k], *v, "{k}: C says {}, Rust {v}", c[*k]);
+    }
+}
+
+#[test]
+fn ioctl_struct_matches_patched_linux_fanotify_h() {
+    let inc = std::env::var_os("FANFILTER_UAPI_INCLUDE").expect(
+        "FANFILTER_UAPI_INCLUDE must name the patched kernel's usr-headers/include \
+         (scripts/test.sh sets it)",
+    );
+    let program = concat!(
+        "#include <stdio.h>\n#include <stddef.h>\n#include <linux/fanotify.h>\n#include <sys/ioctl.h>\nint main(void) {\n",
+        c_print!(
+            "sizeof(struct fanotify_filter_args)",
+            "offsetof(struct fanotify_filter_args, flags)",
+            "offsetof(struct fanotify_filter_args, args_size)",
+            "offsetof(struct fanotify_filter_args, args)",
+            "_Alignof(struct fanotify_filter_args)",
+            "FAN_FILTER_NAME_MAX",
+            "FAN_FILTER_ARGS_MAX",
+            "FAN_FILTER_ARGS_SIZE_VER0",
+            "FAN_IOC_ADD_FILTER",
+            "FAN_IOC_DEL_FILTER",
+            "FAN_IOC_RECONFIG_FILTER",
+            "FAN_REPORT_DFID_NAME_TARGET",
+            "FAN_EVENT_INFO_TYPE_FID",
+            "FAN_EVENT_INFO_TYPE_DFID_NAME",
+            "FAN_EVENT_INFO_TYPE_DFID",
+            "FAN_EVENT_INFO_TYPE_PIDFD",
+            "FAN_EVENT_INFO_TYPE_ERROR",
+            "FAN_EVENT_INFO_TYPE_OLD_DFID_NAME",
+            "FAN_EVENT_INFO_TYPE_NEW_DFID_NAME",
+            "FAN_RENAME",
+            "FAN_FS_ERROR",
+            "FANOTIFY_METADATA_VERSION",
+            "sizeof(struct fanotify_event_metadata)",
+        ),
+        "\treturn 0;\n}\n"
+    );
+    let c = c_values(program, &[PathBuf::from(inc)]);
+    let rust: &[(&str, i64)] = &[
+        (
+            "sizeof(struct fanotify_filter_args)",
+            size_of::<FanotifyFilterArgs>() as i64,
+        ),
+        (
+            "offsetof(struct fanotify_filter_args, flags)",
+            offset_of!(FanotifyFilterArgs, flags) as i64,
+        ),
+        (
+            "offsetof(struct fanotify_filter_args, args_size)",
+            offset_of!(FanotifyFilterArgs, args_size) as i64,
+        ),
+        (
+            "offsetof(struct fanotify_filter_args, args)",
+            offset_of!(FanotifyFilterArgs, args) as i64,
+        ),
+        (
+            "_Alignof(struct fanotify_filter_args)",
+            std::mem::align_of::<FanotifyFilterArgs>() as i64,
+        ),
+        ("FAN_FILTER_NAME_MAX", FAN_FILTER_NAME_MAX as i64),
+        ("FAN_FILTER_ARGS_MAX", FAN_FILTER_ARGS_MAX as i64),
+        (
+            "FAN_FILTER_ARGS_SIZE_VER0",
+            FAN_FILTER_ARGS_SIZE_VER0 as i64,
+        ),
+        ("FAN_IOC_ADD_FILTER", FAN_IOC_ADD_FILTER as i64),
+        ("FAN_IOC_DEL_FILTER", FAN_IOC_DEL_FILTER as i64),
+        ("FAN_IOC_RECONFIG_FILTER", FAN_IOC_RECONFIG_FILTER as i64),
+        (
+            "FAN_REPORT_DFID_NAME_TARGET",
+            FAN_REPORT_DFID_NAME_TARGET as i64,
+        ),
+        ("FAN_EVENT_INFO_TYPE_FID", FAN_EVENT_INFO_TYPE_FID as i64),
+        (
+            "FAN_EVENT_INFO_TYPE_DFID_NAME",
+            FAN_EVENT_INFO_TYPE_DFID_NAME as i64,
+        ),
+        ("FAN_EVENT_INFO_TYPE_DFID", FAN_EVENT_INFO_TYPE_DFID as i64),
+        (
+            "FAN_EVENT_INFO_TYPE_PIDFD",
+            FAN_EVENT_INFO_TYPE_PIDFD as i64,
+        ),
+        (
+            "FAN_EVENT_INFO_TYPE_ERROR",
+            FAN_EVENT_INFO_TYPE_ERROR as i64,
+        ),
+        (
+            "FAN_EVENT_INFO_TYPE_OLD_DFID_NAME",
+            FAN_EVENT_INFO_TYPE_OLD_DFID_NAME as i64,
+        ),
+        (
+            "FAN_EVENT_INFO_TYPE_NEW_DFID_NAME",
+            FAN_EVENT_INFO_TYPE_NEW_DFID_NAME as i64,
+        ),
+        ("FAN_RENAME", FAN_RENAME as i64),
+        ("FAN_FS_ERROR", FAN_FS_ERROR as i64),
+        (
+            "FANOTIFY_METADATA_VERSION",
+            fanfilter::events::METADATA_VERSION as i64,
+        ),
+        (
+            "sizeof(struct fanotify_event_metadata)",
+            fanfilter::events::METADATA_LEN as i64,
+        ),
+    ];
+    assert_eq!(c.len(), rust.len());
+    for (k, v) in rust {
+        assert_eq!(c[*k], *v, "{k}: C says {}, Rust {v}", c[*k]);
+    }
+}
