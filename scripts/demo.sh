@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # demo.sh: sets up, builds, boots the patched kernel, loads the Rust module
-# and runs examples/watch_subtree.c in the VM: one directory of a tmpfs is
-# watched through a filesystem mark, with and without the subtree filter.
+# and runs scripts/demo-guest.sh in the VM: the fanfilter command watches
+# one project of a tmpfs through the subtree filter, then guards a
+# directory.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 "$REPO/scripts/setup.sh"
 kdir=$("$REPO/scripts/build-kernel.sh" test)
-make -s -C "$REPO" KDIR="$kdir" module tests
+make -s -C "$REPO" KDIR="$kdir" module userspace tests
 out=$REPO/build/demo
 rm -rf "$out"
 mkdir -p "$out"
@@ -19,7 +20,7 @@ mkdir -p "$out"
 vm_rc=0
 "$REPO/qemu/run-vm.sh" "$kdir" "$out" 600 -- \
 	"insmod $REPO/src/fanotify_filters.ko &&" \
-	"$REPO/build/examples/watch_subtree >$out/demo.log 2>&1;" \
+	"$REPO/scripts/demo-guest.sh $REPO/userspace/target/release/fanfilter >$out/demo.log 2>&1;" \
 	"echo \$? >$out/rc; dmesg >$out/dmesg.log" || vm_rc=$?
 [[ -f $out/timeout ]] && die "the VM timed out (see $out/console.log)"
 cat "$out/demo.log" 2>/dev/null ||
