@@ -93,8 +93,14 @@ fn put_i32(out: &mut Vec<u8>, v: i32) {
 pub trait FilterSpec {
     /// The name the module registered the filter under.
     fn name(&self) -> &'static str;
+    /// Append the argument bytes to `out`.
+    fn encode_into(&self, out: &mut Vec<u8>);
     /// The argument bytes.  Fds in them stay open as long as `self` lives.
-    fn encode(&self) -> Vec<u8>;
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
 }
 
 /// Open `path` as a directory for a root set (not `O_PATH`: the kernel
@@ -144,24 +150,18 @@ impl Subtree {
                 .collect::<Result<_, _>>()?,
         )
     }
-
-    fn encode_into(&self, out: &mut Vec<u8>) {
-        put_u32(out, FAN_SUBTREE_ARGS_VERSION);
-        put_u32(out, self.roots.len() as u32);
-        for fd in &self.roots {
-            put_i32(out, fd.as_raw_fd());
-        }
-    }
 }
 
 impl FilterSpec for Subtree {
     fn name(&self) -> &'static str {
         "subtree"
     }
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out);
-        out
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        put_u32(out, FAN_SUBTREE_ARGS_VERSION);
+        put_u32(out, self.roots.len() as u32);
+        for fd in &self.roots {
+            put_i32(out, fd.as_raw_fd());
+        }
     }
 }
 
@@ -172,8 +172,13 @@ pub enum Kind {
     NonDirectories,
 }
 
-impl Kind {
-    fn encode_into(self, out: &mut Vec<u8>) {
+impl Kind {}
+
+impl FilterSpec for Kind {
+    fn name(&self) -> &'static str {
+        "kind"
+    }
+    fn encode_into(&self, out: &mut Vec<u8>) {
         put_u32(out, FAN_KIND_ARGS_VERSION);
         put_u32(
             out,
@@ -182,17 +187,6 @@ impl Kind {
                 Kind::NonDirectories => FAN_KIND_NON_DIRECTORIES,
             },
         );
-    }
-}
-
-impl FilterSpec for Kind {
-    fn name(&self) -> &'static str {
-        "kind"
-    }
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out);
-        out
     }
 }
 
@@ -267,7 +261,12 @@ impl Name {
         count("name patterns", patterns.len(), 1, FAN_NAME_MAX_PATTERNS)?;
         Ok(Name { exclude, patterns })
     }
+}
 
+impl FilterSpec for Name {
+    fn name(&self) -> &'static str {
+        "name"
+    }
     fn encode_into(&self, out: &mut Vec<u8>) {
         put_u32(out, FAN_NAME_ARGS_VERSION);
         put_u32(out, if self.exclude { FAN_NAME_EXCLUDE } else { 0 });
@@ -282,17 +281,6 @@ impl Name {
             out.push(p.bytes.len() as u8);
             out.extend_from_slice(&p.bytes);
         }
-    }
-}
-
-impl FilterSpec for Name {
-    fn name(&self) -> &'static str {
-        "name"
-    }
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out);
-        out
     }
 }
 
@@ -338,7 +326,12 @@ impl Actor {
             uids,
         })
     }
+}
 
+impl FilterSpec for Actor {
+    fn name(&self) -> &'static str {
+        "actor"
+    }
     fn encode_into(&self, out: &mut Vec<u8>) {
         let mut flags = 0;
         if self.exclude {
@@ -357,17 +350,6 @@ impl Actor {
         for &u in &self.uids {
             put_u32(out, u);
         }
-    }
-}
-
-impl FilterSpec for Actor {
-    fn name(&self) -> &'static str {
-        "actor"
-    }
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.encode_into(&mut out);
-        out
     }
 }
 
@@ -405,19 +387,17 @@ impl FilterSpec for Guard {
     fn name(&self) -> &'static str {
         "guard"
     }
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        put_u32(&mut out, FAN_GUARD_ARGS_VERSION);
-        put_u32(&mut out, self.roots.len() as u32);
-        put_u32(&mut out, self.exempt.len() as u32);
-        put_u32(&mut out, 0);
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        put_u32(out, FAN_GUARD_ARGS_VERSION);
+        put_u32(out, self.roots.len() as u32);
+        put_u32(out, self.exempt.len() as u32);
+        put_u32(out, 0);
         for &t in &self.exempt {
-            put_i32(&mut out, t);
+            put_i32(out, t);
         }
         for fd in &self.roots {
-            put_i32(&mut out, fd.as_raw_fd());
+            put_i32(out, fd.as_raw_fd());
         }
-        out
     }
 }
 
@@ -475,22 +455,20 @@ impl FilterSpec for Policy {
     fn name(&self) -> &'static str {
         "policy"
     }
-    fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        put_u32(&mut out, FAN_POLICY_ARGS_VERSION);
-        put_u32(&mut out, self.parts() as u32);
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        put_u32(out, FAN_POLICY_ARGS_VERSION);
+        put_u32(out, self.parts() as u32);
         if let Some(s) = &self.subtree {
-            section(&mut out, FAN_POLICY_SUBTREE, |o| s.encode_into(o));
+            section(out, FAN_POLICY_SUBTREE, |o| s.encode_into(o));
         }
         if let Some(k) = self.kind {
-            section(&mut out, FAN_POLICY_KIND, |o| k.encode_into(o));
+            section(out, FAN_POLICY_KIND, |o| k.encode_into(o));
         }
         if let Some(n) = &self.name {
-            section(&mut out, FAN_POLICY_NAME, |o| n.encode_into(o));
+            section(out, FAN_POLICY_NAME, |o| n.encode_into(o));
         }
         if let Some(a) = &self.actor {
-            section(&mut out, FAN_POLICY_ACTOR, |o| a.encode_into(o));
+            section(out, FAN_POLICY_ACTOR, |o| a.encode_into(o));
         }
-        out
     }
 }

@@ -54,68 +54,27 @@ fn repo_uapi() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../src/uapi")
 }
 
-macro_rules! c_print {
-    ($($e:expr),* $(,)?) => {
-        concat!($("\tprintf(\"%s %lld\\n\", \"", $e, "\", (long long)(", $e, "));\n",)*)
-    };
+/// Compile a program that prints each C expression of `table` with
+/// `headers` included, and compare with the Rust value beside it.
+fn check(headers: &[&str], includes: &[PathBuf], table: &[(&str, i64)]) {
+    let mut program = String::from("#include <stdio.h>\n#include <stddef.h>\n");
+    for h in headers {
+        program += &format!("#include {h}\n");
+    }
+    program += "int main(void) {\n";
+    for (expr, _) in table {
+        program += &format!("\tprintf(\"%s %lld\\n\", \"{expr}\", (long long)({expr}));\n");
+    }
+    program += "\treturn 0;\n}\n";
+    let c = c_values(&program, includes);
+    assert_eq!(c.len(), table.len());
+    for (k, v) in table {
+        assert_eq!(c[*k], *v, "{k}: C says {}, Rust {v}", c[*k]);
+    }
 }
 
 #[test]
 fn filter_args_match_fanotify_filters_h() {
-    let program = concat!(
-        "#include <stdio.h>\n#include <stddef.h>\n#include \"fanotify_filters.h\"\nint main(void) {\n",
-        c_print!(
-            "sizeof(struct fan_subtree_args)",
-            "offsetof(struct fan_subtree_args, nr_roots)",
-            "offsetof(struct fan_subtree_args, root_fds)",
-            "sizeof(struct fan_guard_args)",
-            "offsetof(struct fan_guard_args, nr_exempt)",
-            "offsetof(struct fan_guard_args, zero)",
-            "offsetof(struct fan_guard_args, ids)",
-            "sizeof(struct fan_kind_args)",
-            "offsetof(struct fan_kind_args, kind)",
-            "sizeof(struct fan_name_args)",
-            "offsetof(struct fan_name_args, flags)",
-            "offsetof(struct fan_name_args, nr_patterns)",
-            "offsetof(struct fan_name_args, zero)",
-            "sizeof(struct fan_name_pattern)",
-            "offsetof(struct fan_name_pattern, len)",
-            "offsetof(struct fan_name_pattern, name)",
-            "sizeof(struct fan_actor_args)",
-            "offsetof(struct fan_actor_args, flags)",
-            "offsetof(struct fan_actor_args, nr_tgids)",
-            "offsetof(struct fan_actor_args, nr_uids)",
-            "offsetof(struct fan_actor_args, ids)",
-            "sizeof(struct fan_policy_args)",
-            "offsetof(struct fan_policy_args, nr_sections)",
-            "sizeof(struct fan_policy_section)",
-            "offsetof(struct fan_policy_section, size)",
-            "FAN_SUBTREE_ARGS_VERSION",
-            "FAN_SUBTREE_MAX_ROOTS",
-            "FAN_GUARD_ARGS_VERSION",
-            "FAN_GUARD_MAX_EXEMPT",
-            "FAN_KIND_ARGS_VERSION",
-            "FAN_KIND_DIRECTORIES",
-            "FAN_KIND_NON_DIRECTORIES",
-            "FAN_NAME_ARGS_VERSION",
-            "FAN_NAME_MAX_PATTERNS",
-            "FAN_NAME_EXCLUDE",
-            "FAN_NAME_EXACT",
-            "FAN_NAME_PREFIX",
-            "FAN_NAME_SUFFIX",
-            "FAN_ACTOR_ARGS_VERSION",
-            "FAN_ACTOR_MAX_IDS",
-            "FAN_ACTOR_EXCLUDE",
-            "FAN_ACTOR_NOT_SELF",
-            "FAN_POLICY_ARGS_VERSION",
-            "FAN_POLICY_SUBTREE",
-            "FAN_POLICY_KIND",
-            "FAN_POLICY_NAME",
-            "FAN_POLICY_ACTOR",
-        ),
-        "\treturn 0;\n}\n"
-    );
-    let c = c_values(program, &[repo_uapi()]);
     let rust: &[(&str, i64)] = &[
         (
             "sizeof(struct fan_subtree_args)",
@@ -240,10 +199,7 @@ fn filter_args_match_fanotify_filters_h() {
         ("FAN_POLICY_NAME", FAN_POLICY_NAME as i64),
         ("FAN_POLICY_ACTOR", FAN_POLICY_ACTOR as i64),
     ];
-    assert_eq!(c.len(), rust.len());
-    for (k, v) in rust {
-        assert_eq!(c[*k], *v, "{k}: C says {}, Rust {v}", c[*k]);
-    }
+    check(&["\"fanotify_filters.h\""], &[repo_uapi()], rust);
 }
 
 #[test]
@@ -252,36 +208,6 @@ fn ioctl_struct_matches_patched_linux_fanotify_h() {
         "FANFILTER_UAPI_INCLUDE must name the patched kernel's usr-headers/include \
          (scripts/test.sh sets it)",
     );
-    let program = concat!(
-        "#include <stdio.h>\n#include <stddef.h>\n#include <linux/fanotify.h>\n#include <sys/ioctl.h>\nint main(void) {\n",
-        c_print!(
-            "sizeof(struct fanotify_filter_args)",
-            "offsetof(struct fanotify_filter_args, flags)",
-            "offsetof(struct fanotify_filter_args, args_size)",
-            "offsetof(struct fanotify_filter_args, args)",
-            "_Alignof(struct fanotify_filter_args)",
-            "FAN_FILTER_NAME_MAX",
-            "FAN_FILTER_ARGS_MAX",
-            "FAN_FILTER_ARGS_SIZE_VER0",
-            "FAN_IOC_ADD_FILTER",
-            "FAN_IOC_DEL_FILTER",
-            "FAN_IOC_RECONFIG_FILTER",
-            "FAN_REPORT_DFID_NAME_TARGET",
-            "FAN_EVENT_INFO_TYPE_FID",
-            "FAN_EVENT_INFO_TYPE_DFID_NAME",
-            "FAN_EVENT_INFO_TYPE_DFID",
-            "FAN_EVENT_INFO_TYPE_PIDFD",
-            "FAN_EVENT_INFO_TYPE_ERROR",
-            "FAN_EVENT_INFO_TYPE_OLD_DFID_NAME",
-            "FAN_EVENT_INFO_TYPE_NEW_DFID_NAME",
-            "FAN_RENAME",
-            "FAN_FS_ERROR",
-            "FANOTIFY_METADATA_VERSION",
-            "sizeof(struct fanotify_event_metadata)",
-        ),
-        "\treturn 0;\n}\n"
-    );
-    let c = c_values(program, &[PathBuf::from(inc)]);
     let rust: &[(&str, i64)] = &[
         (
             "sizeof(struct fanotify_filter_args)",
@@ -349,8 +275,9 @@ fn ioctl_struct_matches_patched_linux_fanotify_h() {
             fanfilter::events::METADATA_LEN as i64,
         ),
     ];
-    assert_eq!(c.len(), rust.len());
-    for (k, v) in rust {
-        assert_eq!(c[*k], *v, "{k}: C says {}, Rust {v}", c[*k]);
-    }
+    check(
+        &["<linux/fanotify.h>", "<sys/ioctl.h>"],
+        &[PathBuf::from(inc)],
+        rust,
+    );
 }
