@@ -16,7 +16,7 @@
 #   make rust-analyzer   write rust-project.json for editors
 
 # test and demo set the machine up first; everything else needs a kernel.
-ifeq ($(filter test demo stress bench series-check,$(MAKECMDGOALS)),)
+ifeq ($(filter test demo stress bench compare series-check,$(MAKECMDGOALS)),)
 ifeq ($(KDIR),)
 KDIR := $(shell $(CURDIR)/scripts/build-kernel.sh test)
 endif
@@ -33,7 +33,11 @@ kdir-check:
 module: kdir-check
 	$(KMAKE) W=1 modules
 
+# BPF filters and their loader only for a kernel that can run them.
+BPF_KERNEL := $(shell grep -s '^CONFIG_FANOTIFY_FILTER_BPF=y' $(KDIR)/.config)
+
 tests:
+	$(if $(BPF_KERNEL),$(MAKE) -C bpf KDIR=$(KDIR) OUT=$(CURDIR)/build/tests/bpf)
 	$(MAKE) -C tests KDIR=$(KDIR) OUT=$(CURDIR)/build/tests
 	$(MAKE) -C examples KDIR=$(KDIR) OUT=$(CURDIR)/build/examples
 	$(MAKE) -C bench KDIR=$(KDIR) OUT=$(CURDIR)/build/bench
@@ -49,6 +53,9 @@ stress:
 
 bench:
 	scripts/bench.sh
+
+compare:
+	bench/compare.sh
 
 series-check:
 	scripts/series-check.sh
@@ -90,4 +97,4 @@ clean:
 	rm -rf build .kdir
 
 
-.PHONY: kdir-check host-test userspace module tests test demo stress bench series-check clippy fmt-check checkpatch check rust-analyzer clean
+.PHONY: kdir-check host-test userspace module tests test demo stress bench compare series-check clippy fmt-check checkpatch check rust-analyzer clean

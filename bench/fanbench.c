@@ -15,6 +15,8 @@
  *      parent's file handle up in a hash set of the subtree's directories
  *   c  same mark + the Rust "subtree" filter
  *   d  same mark + the C "subtree_c" filter
+ *   f  same mark + the BPF "bpf_subtree" filter (bpf/subtree.bpf.c), when
+ *      it is registered (bench/run-in-guest.sh runs its loader)
  *   e  recursive inotify watches on the subtree only (setup timed)
  *
  * The listener is a separate process; the workload ends by creating
@@ -24,8 +26,9 @@
  * Micro benchmarks measure the cost per event of a filter that skips it:
  * pwrite() of one byte (FAN_MODIFY) to a file at depth D, none of whose
  * ancestors is a root, with R roots elsewhere, minus the same loop
- * without any fanotify group.  "kind" (directories only) skips the same
- * events without walking: the cost of the mark and the hook alone;
+ * without any fanotify group, for the Rust, C and BPF subtree filters.
+ * "kind" (directories only) skips the same events without walking: the
+ * cost of the mark and the hook alone;
  * "ignored" drops them with the mark's ignore mask, before the hook: the
  * cost of fsnotify alone.
  *
@@ -67,6 +70,8 @@
 static const char *base;
 static long iterations = 10000, micro_ops = 200000;
 static int rounds = 5;
+/* "bpf_subtree" is registered: run (f). */
+static int bpf;
 
 static void die(const char *what)
 {
@@ -443,13 +448,14 @@ static void run_config(char cfg, struct result *r)
 	r->seen = -1;
 	end_marker(0);
 	start = now();
-	if (cfg == 'b' || cfg == 'c' || cfg == 'd') {
+	if (cfg == 'b' || cfg == 'c' || cfg == 'd' || cfg == 'f') {
 		fd = fanotify_group();
 		if (cfg != 'b') {
 			snprintf(path, sizeof(path), "%s/d00", base);
 			root_fd = open(path, O_RDONLY | O_DIRECTORY);
 			if (root_fd < 0 ||
-			    attach(fd, cfg == 'c' ? "subtree" : "subtree_c",
+			    attach(fd, cfg == 'c' ? "subtree" :
+				   cfg == 'd' ? "subtree_c" : "bpf_subtree",
 				   &root_fd, 1))
 				die("attach");
 			close(root_fd);
@@ -618,11 +624,13 @@ static void print_series(const char *key, double *v, int n, int last)
 
 int main(int argc, char **argv)
 {
-	static const char configs[] = "abcde";
-	static struct result res[5][64];
+	static const char configs[] = "abcdef";
+	static struct result res[6][64];
 	static double micro_none[64], micro_c[NDEPTH][64], micro_d[NDEPTH][64];
-	static double micro_roots[NROOTS][64], micro_kind[64], micro_ign[64];
-	int opt;
+	static double micro_f[NDEPTH][64], micro_roots[NROOTS][64];
+	static double micro_droots[NROOTS][64], micro_froots[NROOTS][64];
+	static double micro_kind[64], micro_ign[64];
+	int opt, nr_configs;
 
 	while ((opt = getopt(argc, argv, "r:n:m:")) != -1) {
 		if (opt == 'r')
@@ -640,6 +648,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	base = argv[optind];
+	/* (f) only where the BPF filter is registered. */
+	bpf = !access("/sys/fs/fanotify/filters/bpf_subtree", F_OK);
+	nr_configs = bpf ? 6 : 5;
 	report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (report == MAP_FAILED)
@@ -655,8 +666,8 @@ int main(int argc, char **argv)
 
 	for (int r = 0; r < rounds; r++) {
 		/* Rotate the order so no configuration always runs first. */
-		for (int k = 0; k < 5; k++) {
-			int c = (k + r) % 5;
+		for (int k = 0; k < nr_configs; k++) {
+			int c = (k + r) % nr_configs;
 
 			run_config(configs[c], &res[c][r]);
 			fprintf(stderr, "round %d %c: %.3f s\n", r, configs[c],
@@ -669,10 +680,20 @@ int main(int argc, char **argv)
 		for (int i = 0; i < NDEPTH; i++) {
 			micro_c[i][r] = micro_run("subtree", depths[i], 1);
 			micro_d[i][r] = micro_run("subtree_c", depths[i], 1);
+			if (bpf)
+				micro_f[i][r] = micro_run("bpf_subtree",
+							  depths[i], 1);
 		}
-		for (int i = 0; i < NROOTS; i++)
+		for (int i = 0; i < NROOTS; i++) {
 			micro_roots[i][r] = micro_run("subtree", MICRO_DEPTH,
 						      root_counts[i]);
+			micro_droots[i][r] = micro_run("subtree_c", MICRO_DEPTH,
+						       root_counts[i]);
+			if (bpf)
+				micro_froots[i][r] = micro_run("bpf_subtree",
+							       MICRO_DEPTH,
+							       root_counts[i]);
+		}
 	}
 
 	printf("{\n\"iterations\": %ld, \"inside_every\": %d, \"rounds\": %d,\n",
@@ -680,7 +701,7 @@ int main(int argc, char **argv)
 	printf("\"micro_ops\": %ld, \"micro_depth\": %d,\n", micro_ops,
 	       MICRO_DEPTH);
 	printf("\"configs\": {\n");
-	for (int c = 0; c < 5; c++) {
+	for (int c = 0; c < nr_configs; c++) {
 		double v[64];
 
 		printf("\"%c\": {\n", configs[c]);
@@ -699,7 +720,7 @@ int main(int argc, char **argv)
 		SERIES(seen, 0);
 		SERIES(overflow, 1);
 #undef SERIES
-		printf("}%s\n", c < 4 ? "," : "");
+		printf("}%s\n", c < nr_configs - 1 ? "," : "");
 	}
 	printf("},\n\"micro\": {\n");
 	print_series("none", micro_none, rounds, 0);
@@ -712,10 +733,20 @@ int main(int argc, char **argv)
 		print_series(key, micro_c[i], rounds, 0);
 		snprintf(key, sizeof(key), "d_depth_%d", depths[i]);
 		print_series(key, micro_d[i], rounds, 0);
+		if (bpf) {
+			snprintf(key, sizeof(key), "f_depth_%d", depths[i]);
+			print_series(key, micro_f[i], rounds, 0);
+		}
 	}
 	for (int i = 0; i < NROOTS; i++) {
 		char key[32];
 
+		snprintf(key, sizeof(key), "d_roots_%d", root_counts[i]);
+		print_series(key, micro_droots[i], rounds, 0);
+		if (bpf) {
+			snprintf(key, sizeof(key), "f_roots_%d", root_counts[i]);
+			print_series(key, micro_froots[i], rounds, 0);
+		}
 		snprintf(key, sizeof(key), "c_roots_%d", root_counts[i]);
 		print_series(key, micro_roots[i], rounds, i == NROOTS - 1);
 	}

@@ -18,6 +18,7 @@ NAMES = {
     "c": "fanotify + Rust subtree filter",
     "d": "fanotify + C subtree_c filter",
     "e": "inotify on the subtree",
+    "f": "fanotify + BPF bpf_subtree filter",
 }
 
 
@@ -35,6 +36,8 @@ def analyse(raw):
     a_work = cfg["a"]["workload"]["runs"]
     res = {"configs": {}, "micro": {}, "targets": {}}
     for key, name in NAMES.items():
+        if key not in cfg:
+            continue  # (f) needs a kernel with BPF filters
         c = cfg[key]
         # Throughput ratio to (a) in the same round; (e) also counting the
         # time to set the watches up.
@@ -71,6 +74,10 @@ def analyse(raw):
     cd = [micro[f"c_depth_{depth}"]["runs"][r] - none[r] for r in range(rounds)]
     dd = [micro[f"d_depth_{depth}"]["runs"][r] - none[r] for r in range(rounds)]
     res["micro"]["c_over_d_cost"] = summary([cd[r] / dd[r] for r in range(rounds)])
+    bpf = f"f_depth_{depth}" in micro
+    if bpf:
+        fd = [micro[f"f_depth_{depth}"]["runs"][r] - none[r] for r in range(rounds)]
+        res["micro"]["f_over_d_cost"] = summary([fd[r] / dd[r] for r in range(rounds)])
     roots = [res["micro"][f"c_roots_{n}"]["median"] for n in (1, 10, 100, 1000)]
     flat = max(roots) / min(roots) - 1
 
@@ -79,6 +86,9 @@ def analyse(raw):
         "c_throughput_at_least_0.97_of_a": conf["c"]["throughput_vs_a"]["median"] >= 0.97,
         "c_within_5pct_of_d": abs(res["c_throughput_vs_d"]["median"] - 1) <= 0.05,
         "c_cost_flat_10pct_1_to_1000_roots": flat <= 0.10,
+        **({"f_cost_within_10pct_of_d_at_every_depth": all(
+            res["micro"][f"f_depth_{d}"]["median"] <= 1.10 * res["micro"][f"d_depth_{d}"]["median"]
+            for d in (1, 2, 4, 8, 16, 32))} if bpf else {}),
         "no_lost_in_subtree_c_d": conf["c"]["lost_in_subtree"] == 0
         and conf["d"]["lost_in_subtree"] == 0
         and not conf["c"]["overflow"] and not conf["d"]["overflow"],
@@ -118,20 +128,26 @@ def markdown(raw, res, meta):
         f"{m['none_ns_per_op']['median']:.0f} ns without fanotify; file at "
         f"depth {depth}, 1 root unless stated):",
         "",
-        "| | Rust (c) | C (d) |",
-        "|---|---|---|",
+        "| | Rust (c) | C (d) | BPF (f) |",
+        "|---|---|---|---|",
     ]
+
+    def cell(key):
+        return fmt(m[key], '.0f') if key in m else "-"
+
     for d in (1, 2, 4, 8, 16, 32):
-        lines.append(f"| depth {d} | {fmt(m[f'c_depth_{d}'], '.0f')} "
-                     f"| {fmt(m[f'd_depth_{d}'], '.0f')} |")
+        lines.append(f"| depth {d} | {cell(f'c_depth_{d}')} | {cell(f'd_depth_{d}')} "
+                     f"| {cell(f'f_depth_{d}')} |")
     for n in (1, 10, 100, 1000):
-        lines.append(f"| {n} roots | {fmt(m[f'c_roots_{n}'], '.0f')} | |")
-    lines.append(f"| mark + hook, no walk (kind filter) | {fmt(m['kind_skip'], '.0f')} | |")
+        lines.append(f"| {n} roots | {cell(f'c_roots_{n}')} | {cell(f'd_roots_{n}')} "
+                     f"| {cell(f'f_roots_{n}')} |")
+    lines.append(f"| mark + hook, no walk (kind filter) | {fmt(m['kind_skip'], '.0f')} | | |")
     if "ignored" in m:
-        lines.append(f"| mark alone, dropped by its ignore mask | {fmt(m['ignored'], '.0f')} | |")
+        lines.append(f"| mark alone, dropped by its ignore mask | {fmt(m['ignored'], '.0f')} | | |")
     lines += [
         "",
         f"(c)/(d) cost per event at depth {depth}: {fmt(m['c_over_d_cost'])}; "
+        + (f"(f)/(d): {fmt(m['f_over_d_cost'])}; " if "f_over_d_cost" in m else "") +
         f"(c) workload throughput / (d): {fmt(res['c_throughput_vs_d'])}; "
         f"(c) cost spread from 1 to 1000 roots: {res['roots_cost_spread'] * 100:.1f} %.",
         "",
@@ -148,12 +164,12 @@ def chart(raw, res, path):
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    keys = list(NAMES)
+    keys = [k for k in NAMES if k in res["configs"]]
     med = [res["configs"][k]["throughput_vs_a"]["median"] for k in keys]
     lo = [med[i] - res["configs"][k]["throughput_vs_a"]["min"] for i, k in enumerate(keys)]
     hi = [res["configs"][k]["throughput_vs_a"]["max"] - med[i] for i, k in enumerate(keys)]
     ax1.bar([f"({k})" for k in keys], med, yerr=[lo, hi], capsize=4,
-            color=["grey", "tab:red", "tab:orange", "tab:blue", "tab:green"])
+            color=["grey", "tab:red", "tab:orange", "tab:blue", "tab:green", "tab:purple"][:len(keys)])
     ax1.axhline(0.97, color="black", linestyle=":", linewidth=1)
     ax1.set_ylabel("workload throughput / (a)")
     ax1.set_title("Workload, 1 % of operations in the subtree")
@@ -164,6 +180,9 @@ def chart(raw, res, path):
              color="tab:orange", label="Rust subtree (c), by depth")
     ax2.plot(depths, [m[f"d_depth_{d}"]["median"] for d in depths], "s-",
              color="tab:blue", label="C subtree_c (d), by depth")
+    if "f_depth_1" in m:
+        ax2.plot(depths, [m[f"f_depth_{d}"]["median"] for d in depths], "d-",
+                 color="tab:purple", label="BPF bpf_subtree (f), by depth")
     ax2.plot([1, 10, 100, 1000], [m[f"c_roots_{n}"]["median"] for n in (1, 10, 100, 1000)],
              "^--", color="tab:orange",
              label=f"Rust (c), by number of roots (depth {raw['micro_depth']})")

@@ -11,11 +11,23 @@ exec >"$out/guest.log" 2>&1
 set -x
 status=0
 dir=$(mktemp -d /tmp/fanbench-XXXXXX)
+# (f): the BPF subtree filter, registered by its loader for the run.
+bpfdir=$(dirname "$bench")/bpf
+lpid=
+if [[ -x $bpfdir/fanfilter-bpf ]]; then
+	"$bpfdir/fanfilter-bpf" "$bpfdir/subtree.bpf.o" >"$out/bpf-loader.log" 2>&1 &
+	lpid=$!
+	for _ in $(seq 300); do
+		grep -q 'fanfilter-bpf: ready' "$out/bpf-loader.log" && break
+		sleep 0.1
+	done
+fi
 if insmod "$ko" && mount -t tmpfs -o size=512m fanbench "$dir"; then
 	"$bench" "$@" "$dir" >"$out/bench.json" 2>"$out/bench.log"
 	echo $? >"$out/bench.rc"
 else
 	status=1
 fi
+[[ -n $lpid ]] && kill -TERM "$lpid" && wait "$lpid"
 dmesg >"$out/dmesg.log"
 echo "$status" >"$out/rc"

@@ -15,6 +15,9 @@ kdir=$("$REPO/scripts/build-kernel.sh" test)
 msg "building the Rust module and the benchmark"
 make -s -C "$REPO" KDIR="$kdir" module
 make -s -C "$REPO/bench" KDIR="$kdir" OUT="$REPO/build/bench"
+if grep -qs '^CONFIG_FANOTIFY_FILTER_BPF=y' "$kdir/.config"; then
+	make -s -C "$REPO/bpf" KDIR="$kdir" OUT="$REPO/build/bench/bpf"
+fi
 
 out=$(new_results_dir bench-results)
 # Under TCG, host load makes wall time noisy (+-50 % here); with -icount

@@ -10,7 +10,8 @@ APT_PACKAGES=(
 	linux-source-6.12 rustc-web rust-web-src cargo-web rustfmt-web
 	rust-web-clippy clang lld llvm libelf-dev flex bison bc libssl-dev cpio
 	kmod qemu-system-x86 python3-venv make xz-utils perl gcc libc6-dev git
-	python3-matplotlib rsync python3-ply python3-git
+	python3-matplotlib rsync python3-ply python3-git inotify-tools fatrace
+	dwarves bpftool libbpf-dev
 )
 BINDGEN_VERSION=0.69.5
 VIRTME_NG_VERSION=1.42

@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..14"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -210,5 +210,25 @@ ok $((rc || $?)) "guard denies an open below the directory and prints it" "$work
 # 13. help and completions
 "$cli" --help | grep -q '^Exit status:' && "$cli" completions bash | grep -q 'complete -F'
 ok $? "--help documents exit codes; bash completions"
+
+# 14. a BPF filter loaded by the command
+bpf=$(dirname "$0")/bpf/subtree.bpf.o
+if [[ -f $bpf && -e /sys/kernel/btf/vmlinux ]]; then
+	d=$work/t14
+	mkdir -p "$d/in" "$d/out"
+	start_watch "$work/o14" "$work/e14" "$d" --bpf "$bpf" --subtree "$d/in" --events create
+	r=$?
+	touch "$d/in/a" "$d/out/b"
+	stop_watch INT
+	rc=$?
+	[[ "$(events_of "$work/o14")" == "CREATE $d/in/a" ]] &&
+		grep -q '(filesystem mark, filter bpf_subtree)' "$work/e14" &&
+		grep -q '^fanfilter: kernel filter bpf_subtree: seen 2 skipped 1 sent 1 ' "$work/e14" &&
+		[[ ! -e /sys/fs/fanotify/filters/bpf_subtree ]]
+	ok $((r || rc || $?)) "watch --bpf loads, registers and unregisters a BPF filter" "$work/o14" "$work/e14"
+else
+	n=$((n + 1))
+	echo "ok $n - watch --bpf # SKIP no BPF filters in this kernel or build"
+fi
 
 exit $((failed > 0))

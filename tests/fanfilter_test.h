@@ -9,6 +9,8 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <libgen.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -177,6 +179,18 @@ static inline struct fan_guard_args *guard_args(int root_fd, int nr_roots,
 }
 
 /* Attach "subtree" with the single root @dir_fd. */
+/*
+ * The subtree filter under test: "subtree" (Rust), or another with the
+ * same arguments and rules named by FANFILTER_SUBTREE_FILTER, such as the
+ * BPF "bpf_subtree", so that one set of test bodies checks both.
+ */
+static inline const char *subtree_filter(void)
+{
+	const char *name = getenv("FANFILTER_SUBTREE_FILTER");
+
+	return name && *name ? name : "subtree";
+}
+
 static inline int attach_subtree(int fan_fd, int dir_fd)
 {
 	struct fan_subtree_args *args;
@@ -186,7 +200,7 @@ static inline int attach_subtree(int fan_fd, int dir_fd)
 	args = subtree_args(&dir_fd, 1, &size);
 	if (!args)
 		return -1;
-	ret = filter_attach(fan_fd, "subtree", args, size);
+	ret = filter_attach(fan_fd, subtree_filter(), args, size);
 	free(args);
 	return ret;
 }
@@ -935,6 +949,106 @@ static inline int kmsg_splat(int fd, char *line, size_t size)
 			}
 		}
 	}
+}
+
+struct loader {
+	pid_t pid;
+	int out;
+};
+
+/*
+ * BPF filters: bpf/fanfilter-bpf registers the struct_ops maps of an
+ * object (a bpf/NAME.bpf.o) as filter types until it gets SIGTERM.  Both are
+ * built into bpf/ beside the test programs.
+ */
+static inline const char *bpf_path(const char *name)
+{
+	static char bpf_dir[PATH_MAX], path[PATH_MAX + 64];
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (!bpf_dir[0]) {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n < 0)
+			return "";
+		exe[n] = '\0';
+		snprintf(bpf_dir, sizeof(bpf_dir), "%s/bpf", dirname(exe));
+	}
+	snprintf(path, sizeof(path), "%s/%s", bpf_dir, name);
+	return path;
+}
+
+/*
+ * Run the loader on @obj (with "--exempt @exempt" if > 0, "--sleepable"
+ * if @exempt is LOADER_SLEEPABLE) until it says "ready": 0; or its exit
+ * status if it stops first, with its output in @log.
+ */
+#define LOADER_SLEEPABLE	(-1)
+static inline int loader_start(struct loader *l, const char *obj,
+			       pid_t exempt, char *log, size_t log_size)
+{
+	char loader[PATH_MAX + 64], object[PATH_MAX + 64], pid[16];
+	char buf[4096] = "";
+	size_t len = 0;
+	int out[2], status;
+
+	snprintf(loader, sizeof(loader), "%s", bpf_path("fanfilter-bpf"));
+	snprintf(object, sizeof(object), "%s", bpf_path(obj));
+	snprintf(pid, sizeof(pid), "%d", exempt);
+	if (pipe(out))
+		return -1;
+	l->pid = fork();
+	if (l->pid < 0)
+		return -1;
+	if (l->pid == 0) {
+		dup2(out[1], 1);
+		dup2(out[1], 2);
+		close(out[0]);
+		if (exempt > 0)
+			execl(loader, loader, object, "--exempt", pid, NULL);
+		else if (exempt == LOADER_SLEEPABLE)
+			execl(loader, loader, object, "--sleepable", NULL);
+		else
+			execl(loader, loader, object, NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	l->out = out[0];
+	while (!strstr(buf, "fanfilter-bpf: ready\n")) {
+		struct pollfd p = { .fd = l->out, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 30000) <= 0)
+			break;
+		n = read(l->out, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += n;
+		buf[len] = '\0';
+	}
+	if (log)
+		snprintf(log, log_size, "%s", buf);
+	if (strstr(buf, "fanfilter-bpf: ready\n"))
+		return 0;
+	kill(l->pid, SIGKILL);
+	waitpid(l->pid, &status, 0);
+	close(l->out);
+	l->pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Unregister: the loader's exit status. */
+static inline int loader_stop(struct loader *l)
+{
+	int status;
+
+	if (!l->pid)
+		return -1;
+	kill(l->pid, SIGTERM);
+	waitpid(l->pid, &status, 0);
+	close(l->out);
+	l->pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 #endif /* FANFILTER_TEST_H */

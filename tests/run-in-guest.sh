@@ -26,6 +26,24 @@ elif [[ -z $test_ko && -n ${FANFILTER_KDIR:-} ]]; then
 	test_ko=$FANFILTER_KDIR/lib/test_fanotify_filter.ko
 fi
 exec >"$out/guest.log" 2>&1
+
+# subtree_test once more on the BPF "bpf_subtree" (bpf/subtree.bpf.c),
+# registered by the loader for the run: one set of test bodies, two filters.
+run_bpf_variant() {
+	local loader=$testdir/bpf/fanfilter-bpf lpid
+	[[ -x $loader && -f $testdir/bpf/subtree.bpf.o ]] || return 0
+	"$loader" "$testdir/bpf/subtree.bpf.o" >"$out/bpf-loader.log" 2>&1 &
+	lpid=$!
+	for _ in $(seq 300); do
+		grep -q 'fanfilter-bpf: ready' "$out/bpf-loader.log" && break
+		sleep 0.1
+	done
+	FANFILTER_SUBTREE_FILTER=bpf_subtree timeout 600 "$1" \
+		>"$out/subtree_bpf_test.tap" 2>&1
+	echo $? >"$out/subtree_bpf_test.rc"
+	kill -TERM "$lpid"
+	wait "$lpid"
+}
 set -x
 export FANFILTER_KO=$ko
 export FANFILTER_TEST_MODULE=$test_ko
@@ -44,6 +62,7 @@ if insmod "$ko"; then
 			timeout $((FANFILTER_STRESS_SECONDS + 600)) "$t" >"$out/$name.tap" 2>&1
 			echo $? >"$out/$name.rc"
 			[[ -n $loaded ]] && rmmod test_fanotify_filter
+			[[ $name == subtree_test ]] && run_bpf_variant "$t"
 		done
 	done
 else

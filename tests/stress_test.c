@@ -2,7 +2,9 @@
 /*
  * Races attach, reconfigure, detach, group close and module removal
  * against an event storm on every CPU, with the "subtree" filter on one
- * group and the "policy" filter (subtree, name and actor parts) on another.
+ * group and the "policy" filter (subtree, name and actor parts) on another,
+ * and, where the BPF loader is built, "bpf_subtree" registered and
+ * unregistered by its loader while groups attach it and keep it.
  * The test asserts that every control operation fails only with the errno
  * its race explains; the
  * runner fails the run on any kernel splat (the debug kernel adds KASAN,
@@ -22,6 +24,7 @@ struct stress {
 	int in_fd, out_fd;
 	atomic_int stop;
 	atomic_long attaches, reconfigs, detaches, closes, rmmods, events;
+	atomic_long bpf_registers;
 	atomic_int failures;
 };
 
@@ -51,22 +54,29 @@ static void *storm(void *arg)
 	return NULL;
 }
 
-static int subtree_attach(struct stress *s, int fan_fd, unsigned long cmd,
-			  int root)
+static int filter_set(struct stress *s, int fan_fd, unsigned long cmd,
+		      const char *filter, int root)
 {
 	struct fan_subtree_args *a;
-	struct fanotify_filter_args fa = { .name = "subtree" };
+	struct fanotify_filter_args fa = {};
 	__u32 size;
 	int ret;
 
 	a = subtree_args(&root, 1, &size);
 	if (!a)
 		return -1;
+	snprintf(fa.name, sizeof(fa.name), "%s", filter);
 	fa.args = (uintptr_t)a;
 	fa.args_size = size;
 	ret = ioctl(fan_fd, cmd, &fa);
 	free(a);
 	return ret;
+}
+
+static int subtree_attach(struct stress *s, int fan_fd, unsigned long cmd,
+			  int root)
+{
+	return filter_set(s, fan_fd, cmd, "subtree", root);
 }
 
 /* Attach, flip the root back and forth, detach, on one long-lived group. */
@@ -219,6 +229,45 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+/*
+ * "bpf_subtree": its loader registers it, groups attach and reconfigure it,
+ * the loader unregisters it while one group still has it (which keeps
+ * the map and goes on filtering), then that group is closed.
+ */
+static void *bpf_churn(void *arg)
+{
+	struct stress *s = arg;
+	struct loader l;
+
+	while (!atomic_load(&s->stop)) {
+		int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK, O_RDONLY);
+
+		if (fd < 0 || fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+					    FAN_CLOSE_WRITE, AT_FDCWD,
+					    s->fs.root)) {
+			fail(s, "group for bpf", errno);
+			break;
+		}
+		if (loader_start(&l, "subtree.bpf.o", 0, NULL, 0)) {
+			fail(s, "bpf loader", EIO);
+			close(fd);
+			break;
+		}
+		atomic_fetch_add(&s->bpf_registers, 1);
+		if (filter_set(s, fd, FAN_IOC_ADD_FILTER, "bpf_subtree", s->in_fd))
+			fail(s, "bpf attach", errno);
+		if (filter_set(s, fd, FAN_IOC_RECONFIG_FILTER, "bpf_subtree",
+			       s->out_fd))
+			fail(s, "bpf reconfig", errno);
+		usleep(2000);
+		if (loader_stop(&l))
+			fail(s, "bpf unregister", EIO);
+		usleep(2000);
+		close(fd);
+	}
+	return NULL;
+}
+
 /* rmmod attempts: refused while attached; reload when one succeeds. */
 static void *remover(void *arg)
 {
@@ -273,6 +322,8 @@ TEST_F_TIMEOUT(stress, race_control_against_event_storm, 7200)
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, control_policy, s));
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, churn, s));
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, remover, s));
+	if (!access(bpf_path("fanfilter-bpf"), X_OK))
+		ASSERT_EQ(0, pthread_create(&threads[n++], NULL, bpf_churn, s));
 
 	sleep(seconds);
 	atomic_store(&s->stop, 1);
@@ -284,6 +335,7 @@ TEST_F_TIMEOUT(stress, race_control_against_event_storm, 7200)
 	       atomic_load(&s->reconfigs), atomic_load(&s->detaches),
 	       atomic_load(&s->closes), atomic_load(&s->rmmods),
 	       atomic_load(&s->events));
+	TH_LOG("%ld BPF filter registrations", atomic_load(&s->bpf_registers));
 	EXPECT_EQ(0, atomic_load(&s->failures));
 	/* Every race was exercised. */
 	EXPECT_LT(0, atomic_load(&s->attaches));

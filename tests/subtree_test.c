@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The "subtree" filter and the attach/detach API it is used through: a
+ * The "subtree" filter (or, with FANFILTER_SUBTREE_FILTER=bpf_subtree, its
+ * BPF twin) and the attach/detach API it is used through: a
  * group with a filesystem mark on a private tmpfs gets the events from in/
  * and out/; with the filter rooted at in/, only those from in/.
  */
@@ -65,7 +66,7 @@ TEST_F(subtree, no_filter_gets_both_sides)
 TEST_F(subtree, filter_keeps_inside_only)
 {
 	struct event_paths ev;
-	char line[256];
+	char line[256], want[256];
 
 	ASSERT_EQ(0, attach_subtree(self->fan_fd, self->in_fd));
 	/* The filter keeps an identity, not the fd. */
@@ -82,8 +83,10 @@ TEST_F(subtree, filter_keeps_inside_only)
 
 	/* The kernel's own account of the same four events. */
 	filter_fdinfo(self->fan_fd, line, sizeof(line));
-	EXPECT_STREQ("fanotify filter:subtree seen:4 skipped:2 sent:2 denied:0 invalid:0\n",
-		     line);
+	snprintf(want, sizeof(want),
+		 "fanotify filter:%s seen:4 skipped:2 sent:2 denied:0 invalid:0\n",
+		 subtree_filter());
+	EXPECT_STREQ(want, line);
 }
 
 TEST_F(subtree, detach_restores_all_events)
@@ -175,10 +178,12 @@ TEST_F(subtree, dirent_events_filtered_by_parent)
 TEST_F(subtree, reconfig_switches_roots)
 {
 	struct fan_subtree_args *args;
-	struct fanotify_filter_args fa = { .name = "subtree" };
+	struct fanotify_filter_args fa = {};
 	struct event_paths ev;
 	int out_fd;
 	__u32 size;
+
+	snprintf(fa.name, sizeof(fa.name), "%s", subtree_filter());
 
 	ASSERT_EQ(0, attach_subtree(self->fan_fd, self->in_fd));
 	out_fd = open(self->fs.out, O_RDONLY | O_DIRECTORY);
@@ -227,13 +232,15 @@ TEST_F(subtree, reconfig_race_loses_nothing)
 {
 	char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX];
 	struct fan_subtree_args *ab, *only_a;
-	struct fanotify_filter_args fa = { .name = "subtree" };
+	struct fanotify_filter_args fa = {};
 	struct race_writer w = { .dirs = { a, b, c }, .files = 1500 };
 	struct event_paths *ev;
 	int fds[2], i, n_a = 0, n_b = 0, n_c = 0, flips = 0;
 	__u32 size_ab, size_a;
 	pthread_t writer;
 	void *wret;
+
+	snprintf(fa.name, sizeof(fa.name), "%s", subtree_filter());
 
 	snprintf(a, sizeof(a), "%s/a", self->fs.in);
 	snprintf(b, sizeof(b), "%s/b", self->fs.in);
@@ -249,7 +256,7 @@ TEST_F(subtree, reconfig_race_loses_nothing)
 	only_a = subtree_args(fds, 1, &size_a);
 	ASSERT_NE(NULL, ab);
 	ASSERT_NE(NULL, only_a);
-	ASSERT_EQ(0, filter_attach(self->fan_fd, "subtree", ab, size_ab));
+	ASSERT_EQ(0, filter_attach(self->fan_fd, subtree_filter(), ab, size_ab));
 
 	ASSERT_EQ(0, pthread_create(&writer, NULL, race_write, &w));
 	while (pthread_tryjoin_np(writer, &wret) == EBUSY) {
@@ -311,12 +318,12 @@ TEST_F(subtree, bad_args_are_einval_and_attach_nothing)
 	ASSERT_NE(NULL, args);
 
 	args->version = FAN_SUBTREE_ARGS_VERSION + 1;
-	EXPECT_EQ(-1, filter_attach(self->fan_fd, "subtree", args, size));
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, subtree_filter(), args, size));
 	EXPECT_EQ(EINVAL, errno);
 	args->version = FAN_SUBTREE_ARGS_VERSION;
 
 	/* Size that disagrees with nr_roots. */
-	EXPECT_EQ(-1, filter_attach(self->fan_fd, "subtree", args, size - 1));
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, subtree_filter(), args, size - 1));
 	EXPECT_EQ(EINVAL, errno);
 
 	/* A root that is not a directory. */
@@ -324,13 +331,13 @@ TEST_F(subtree, bad_args_are_einval_and_attach_nothing)
 	file_fd = openat(self->in_fd, "file", O_RDONLY);
 	ASSERT_LE(0, file_fd);
 	args->root_fds[0] = file_fd;
-	EXPECT_EQ(-1, filter_attach(self->fan_fd, "subtree", args, size));
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, subtree_filter(), args, size));
 	EXPECT_EQ(ENOTDIR, errno);
 	close(file_fd);
 
 	/* A root fd that is not open. */
 	args->root_fds[0] = 1000000;
-	EXPECT_EQ(-1, filter_attach(self->fan_fd, "subtree", args, size));
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, subtree_filter(), args, size));
 	EXPECT_EQ(EBADF, errno);
 	free(args);
 
@@ -349,19 +356,19 @@ TEST_F(subtree, roots_limits)
 		fds[i] = self->in_fd;
 	args = subtree_args(fds, FAN_SUBTREE_MAX_ROOTS, &size);
 	ASSERT_NE(NULL, args);
-	EXPECT_EQ(0, filter_attach(self->fan_fd, "subtree", args, size));
+	EXPECT_EQ(0, filter_attach(self->fan_fd, subtree_filter(), args, size));
 	EXPECT_EQ(0, filter_detach(self->fan_fd));
 	free(args);
 
 	args = subtree_args(fds, FAN_SUBTREE_MAX_ROOTS + 1, &size);
 	ASSERT_NE(NULL, args);
-	EXPECT_EQ(-1, filter_attach(self->fan_fd, "subtree", args, size));
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, subtree_filter(), args, size));
 	EXPECT_EQ(EINVAL, errno);
 	free(args);
 
 	args = subtree_args(fds, 0, &size);
 	ASSERT_NE(NULL, args);
-	EXPECT_EQ(-1, filter_attach(self->fan_fd, "subtree", args, size));
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, subtree_filter(), args, size));
 	EXPECT_EQ(EINVAL, errno);
 	free(args);
 	EXPECT_EQ(-1, filter_detach(self->fan_fd));
@@ -387,7 +394,7 @@ TEST_F(subtree, thousand_roots)
 	}
 	args = subtree_args(fds, 1024, &size);
 	ASSERT_NE(NULL, args);
-	ASSERT_EQ(0, filter_attach(self->fan_fd, "subtree", args, size));
+	ASSERT_EQ(0, filter_attach(self->fan_fd, subtree_filter(), args, size));
 	free(args);
 	for (int i = 0; i < 1024; i++)
 		close(fds[i]);
@@ -432,7 +439,7 @@ TEST_F(subtree, unmount_while_attached)
 	ASSERT_LE(0, fds[0]);
 	args = subtree_args(fds, 2, &size);
 	ASSERT_NE(NULL, args);
-	ASSERT_EQ(0, filter_attach(self->fan_fd, "subtree", args, size));
+	ASSERT_EQ(0, filter_attach(self->fan_fd, subtree_filter(), args, size));
 	free(args);
 	close(fds[0]);
 
@@ -457,6 +464,9 @@ TEST_F(subtree, rmmod_refused_while_attached)
 {
 	struct event_paths ev;
 
+	if (strcmp(subtree_filter(), "subtree"))
+		SKIP(return, "%s is not the module's (bpf_test covers BPF unload)",
+		     subtree_filter());
 	ASSERT_TRUE(module_loaded());
 	ASSERT_EQ(0, attach_subtree(self->fan_fd, self->in_fd));
 

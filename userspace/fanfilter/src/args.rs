@@ -92,7 +92,7 @@ fn put_i32(out: &mut Vec<u8>, v: i32) {
 /// A filter and its arguments, ready for `FAN_IOC_ADD_FILTER`.
 pub trait FilterSpec {
     /// The name the module registered the filter under.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     /// Append the argument bytes to `out`.
     fn encode_into(&self, out: &mut Vec<u8>);
     /// The argument bytes.  Fds in them stay open as long as `self` lives.
@@ -153,7 +153,7 @@ impl Subtree {
 }
 
 impl FilterSpec for Subtree {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "subtree"
     }
     fn encode_into(&self, out: &mut Vec<u8>) {
@@ -175,7 +175,7 @@ pub enum Kind {
 impl Kind {}
 
 impl FilterSpec for Kind {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "kind"
     }
     fn encode_into(&self, out: &mut Vec<u8>) {
@@ -264,7 +264,7 @@ impl Name {
 }
 
 impl FilterSpec for Name {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "name"
     }
     fn encode_into(&self, out: &mut Vec<u8>) {
@@ -329,7 +329,7 @@ impl Actor {
 }
 
 impl FilterSpec for Actor {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "actor"
     }
     fn encode_into(&self, out: &mut Vec<u8>) {
@@ -384,7 +384,7 @@ impl Guard {
 }
 
 impl FilterSpec for Guard {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "guard"
     }
     fn encode_into(&self, out: &mut Vec<u8>) {
@@ -452,7 +452,7 @@ fn section(out: &mut Vec<u8>, type_: u32, encode: impl FnOnce(&mut Vec<u8>)) {
 }
 
 impl FilterSpec for Policy {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "policy"
     }
     fn encode_into(&self, out: &mut Vec<u8>) {
@@ -469,6 +469,44 @@ impl FilterSpec for Policy {
         }
         if let Some(a) = &self.actor {
             section(out, FAN_POLICY_ACTOR, |o| a.encode_into(o));
+        }
+    }
+}
+
+/// A filter registered by a BPF program (see [`crate::bpf`]): no
+/// arguments, or the directories its `bpf_fanotify_event_locate()` calls
+/// place events against (`struct fanotify_filter_roots`, laid out as
+/// "subtree"'s arguments).
+#[derive(Debug)]
+pub struct BpfFilter {
+    name: String,
+    roots: Option<Subtree>,
+}
+
+impl BpfFilter {
+    pub fn new(name: &str, roots: Option<Subtree>) -> Result<Self, ArgsError> {
+        if name.is_empty() || name.len() >= FAN_FILTER_NAME_MAX {
+            return Err(ArgsError::Count {
+                what: "bytes of filter name",
+                min: 1,
+                max: FAN_FILTER_NAME_MAX - 1,
+                got: name.len(),
+            });
+        }
+        Ok(BpfFilter {
+            name: name.into(),
+            roots,
+        })
+    }
+}
+
+impl FilterSpec for BpfFilter {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn encode_into(&self, out: &mut Vec<u8>) {
+        if let Some(r) = &self.roots {
+            r.encode_into(out);
         }
     }
 }

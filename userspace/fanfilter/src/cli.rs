@@ -107,6 +107,13 @@ pub struct WatchArgs {
     /// An inode mark on PATH (its entries only) even as root.
     #[arg(long)]
     pub inode: bool,
+    /// Filter with the BPF program in this object instead (a struct_ops
+    /// map of type fanotify_bpf_filter, loaded and registered for the
+    /// watch; --subtree gives it its directories; root).
+    #[arg(long, value_name = "FILE.bpf.o",
+          conflicts_with_all = ["name", "exclude_name", "dirs_only", "files_only", "pid",
+                                "uid", "exclude_pid", "exclude_uid", "not_self"])]
+    pub bpf: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -6,13 +6,15 @@
 //!   with errors that say what to fix;
 //! - [`sysfs`]: the registered filters and an attachment's counters;
 //! - [`events`]: events with their file-handle records resolved to paths,
-//!   queue overflows as values.
+//!   queue overflows as values;
+//! - [`bpf`]: BPF filters loaded and registered with the system's libbpf.
 //!
 //! fanotify itself (`fanotify_init`, `fanotify_mark`, permission responses)
 //! is `nix`'s `nix::sys::fanotify`, re-exported as [`fanotify`].
 
 pub mod args;
 pub mod attach;
+pub mod bpf;
 pub mod events;
 pub mod sysfs;
 pub mod uapi;

@@ -3,9 +3,10 @@
 use crate::cli::{Cli, Command, GuardArgs, WatchArgs};
 use crate::output::{counters_text, json_str, now, EventLine};
 use fanfilter::args::{
-    self, Actor, ArgsError, FilterSpec, Guard, Kind, Name, NamePattern, Policy, Subtree,
+    self, Actor, ArgsError, BpfFilter, FilterSpec, Guard, Kind, Name, NamePattern, Policy, Subtree,
 };
 use fanfilter::attach::{attach, detach, FilterError};
+use fanfilter::bpf::BpfFilters;
 use fanfilter::events::{parse_events, Event, Resolver};
 use fanfilter::fanotify::{
     EventFFlags, Fanotify, FanotifyResponse, InitFlags, MarkFlags, MaskFlags, Response,
@@ -264,7 +265,28 @@ fn finish(fan: &Fanotify, attached: Option<&str>, overflows: u64) -> Result<(), 
 }
 
 fn watch(a: WatchArgs) -> Result<(), Failure> {
-    let filter = watch_filter(&a)?;
+    // Registered for as long as the watch runs.
+    let bpf = a
+        .bpf
+        .as_deref()
+        .map(BpfFilters::load)
+        .transpose()
+        .map_err(|e| fail(EXIT_BAD_ARGS, e))?;
+    let filter: Option<Box<dyn FilterSpec>> = match &bpf {
+        Some(b) if b.names().len() != 1 => {
+            return Err(fail(
+                EXIT_BAD_ARGS,
+                format!("the object registers {} filters; give one", b.names().len()),
+            ))
+        }
+        Some(b) => {
+            let roots = (!a.subtree.is_empty())
+                .then(|| Subtree::open(&a.subtree))
+                .transpose()?;
+            Some(Box::new(BpfFilter::new(&b.names()[0], roots)?))
+        }
+        None => watch_filter(&a)?,
+    };
     // SAFETY: geteuid() cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     let inode_mark = a.inode || !root;
