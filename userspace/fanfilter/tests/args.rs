@@ -231,3 +231,17 @@ fn largest_arguments_fit_the_kernel_limit() {
     .unwrap();
     assert!(p.encode().len() <= FAN_FILTER_ARGS_MAX);
 }
+
+#[test]
+fn bpf_filter_takes_no_args_or_subtree_shaped_roots() {
+    let none = BpfFilter::new("bpf_subtree", None).unwrap();
+    assert_eq!(none.name(), "bpf_subtree");
+    assert!(none.encode().is_empty());
+    let roots = dirs(1);
+    let fd = roots[0].as_raw_fd() as u32;
+    let with = BpfFilter::new("bpf_subtree", Some(Subtree::new(roots).unwrap())).unwrap();
+    assert_eq!(words(&with.encode()), [FAN_SUBTREE_ARGS_VERSION, 1, fd]);
+    assert!(BpfFilter::new("", None).is_err());
+    assert!(BpfFilter::new(&"x".repeat(FAN_FILTER_NAME_MAX), None).is_err());
+    assert!(BpfFilter::new(&"x".repeat(FAN_FILTER_NAME_MAX - 1), None).is_ok());
+}

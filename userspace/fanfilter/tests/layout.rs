@@ -274,6 +274,20 @@ fn ioctl_struct_matches_patched_linux_fanotify_h() {
             "sizeof(struct fanotify_event_metadata)",
             fanfilter::events::METADATA_LEN as i64,
         ),
+        // A BPF filter's roots are encoded as "subtree"'s arguments.
+        (
+            "sizeof(struct fanotify_filter_roots)",
+            size_of::<FanSubtreeArgs>() as i64,
+        ),
+        (
+            "offsetof(struct fanotify_filter_roots, nr_roots)",
+            offset_of!(FanSubtreeArgs, nr_roots) as i64,
+        ),
+        (
+            "offsetof(struct fanotify_filter_roots, root_fds)",
+            size_of::<FanSubtreeArgs>() as i64,
+        ),
+        ("FAN_FILTER_ROOTS_VERSION", FAN_SUBTREE_ARGS_VERSION as i64),
     ];
     check(
         &["<linux/fanotify.h>", "<sys/ioctl.h>"],
