@@ -451,6 +451,37 @@ fn parse_denial(line: &str) -> Option<(String, i32, u64)> {
     ))
 }
 
+/// `TIME DENIED EVENTS pid=N[ comm=C]`
+fn denial_text(l: &EventLine<'_>, time: &str) -> String {
+    let mut s = format!(
+        "{time} DENIED {} pid={}",
+        fanfilter::events::mask_names(l.mask).join(","),
+        l.pid
+    );
+    if let Some(c) = l.comm {
+        s.push_str(&format!(" comm={c}"));
+    }
+    s
+}
+
+/// `{"time":T,"denied":[EVENTS],"pid":N[,"comm":C]}`
+fn denial_json(l: &EventLine<'_>, time: f64) -> String {
+    let names: Vec<String> = fanfilter::events::mask_names(l.mask)
+        .iter()
+        .map(|n| json_str(n))
+        .collect();
+    let mut s = format!(
+        "{{\"time\":{time:.6},\"denied\":[{}],\"pid\":{}",
+        names.join(","),
+        l.pid
+    );
+    if let Some(c) = l.comm {
+        s.push_str(&format!(",\"comm\":{}", json_str(c)));
+    }
+    s.push('}');
+    s
+}
+
 fn guard(a: GuardArgs) -> Result<(), Failure> {
     let spec = Guard::open(&a.dirs, a.exempt.clone())?;
     let signals = stop_signals()?;
@@ -523,17 +554,25 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
                     break;
                 }
                 if let Some((comm, pid, mask)) = parse_denial(&line) {
-                    let names = fanfilter::events::mask_names(mask).join(",");
-                    if a.json {
-                        let _ = writeln!(
-                            out,
-                            "{{\"time\":{:.6},\"denied\":[{}],\"pid\":{pid},\"comm\":{}}}",
-                            now().1,
-                            names.split(',').map(json_str).collect::<Vec<_>>().join(","),
-                            json_str(&comm)
-                        );
+                    // The trace knows a task's comm only once it has seen
+                    // it scheduled ("<...>" before): ask /proc, which
+                    // knows it while the task lives.
+                    let comm = if comm == "<...>" {
+                        comm_of(pid)
                     } else {
-                        let _ = writeln!(out, "{} DENIED {names} pid={pid} comm={comm}", now().0);
+                        Some(comm)
+                    };
+                    let line = EventLine {
+                        mask,
+                        path: None,
+                        new_path: None,
+                        pid,
+                        comm: comm.as_deref(),
+                    };
+                    if a.json {
+                        let _ = writeln!(out, "{}", denial_json(&line, now().1));
+                    } else {
+                        let _ = writeln!(out, "{}", denial_text(&line, &now().0));
                     }
                 }
                 line.clear();
@@ -588,6 +627,31 @@ fn stats(pid: i32, fd: Option<i32>) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::parse_denial;
+
+    #[test]
+    fn denial_lines_with_and_without_comm() {
+        let l = super::EventLine {
+            mask: libc::FAN_OPEN_PERM,
+            path: None,
+            new_path: None,
+            pid: 7,
+            comm: Some("cat"),
+        };
+        assert_eq!(
+            super::denial_text(&l, "T"),
+            "T DENIED OPEN_PERM pid=7 comm=cat"
+        );
+        assert_eq!(
+            super::denial_json(&l, 1.0),
+            "{\"time\":1.000000,\"denied\":[\"OPEN_PERM\"],\"pid\":7,\"comm\":\"cat\"}"
+        );
+        let l = super::EventLine { comm: None, ..l };
+        assert_eq!(super::denial_text(&l, "T"), "T DENIED OPEN_PERM pid=7");
+        assert_eq!(
+            super::denial_json(&l, 1.0),
+            "{\"time\":1.000000,\"denied\":[\"OPEN_PERM\"],\"pid\":7}"
+        );
+    }
 
     #[test]
     fn denial_trace_lines() {
