@@ -57,21 +57,6 @@ FIXTURE_TEARDOWN(bpf)
 	test_fs_teardown(&self->fs);
 }
 
-static int attach_roots(int fan_fd, const char *filter, int dir_fd)
-{
-	struct fan_subtree_args *args;
-	__u32 size;
-	int ret;
-
-	/* struct fanotify_filter_roots has the layout of fan_subtree_args. */
-	args = subtree_args(&dir_fd, 1, &size);
-	if (!args)
-		return -1;
-	ret = filter_attach(fan_fd, filter, args, size);
-	free(args);
-	return ret;
-}
-
 static int unpriv_attach_errno(void *arg)
 {
 	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID, 0);
@@ -139,20 +124,6 @@ TEST_F(bpf, no_roots_sends_everything)
 	EXPECT_EQ(2, ev.nr);
 }
 
-static int perm_group(const char *path)
-{
-	int fd = fanotify_init(FAN_CLASS_CONTENT | FAN_NONBLOCK, O_RDONLY);
-
-	if (fd < 0)
-		return -1;
-	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
-			  FAN_OPEN_PERM, AT_FDCWD, path)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * A program that denies everything: the open fails, the notification
  * events arrive all the same and count as invalid.
@@ -164,7 +135,7 @@ TEST_F(bpf, denial_counts_only_for_permission_events)
 	int perm;
 
 	ASSERT_EQ(0, loader_start(&self->l, "deny_all.bpf.o", 0, NULL, 0));
-	perm = perm_group(self->fs.root);
+	perm = perm_group(self->fs.root, 0);
 	ASSERT_LE(0, perm);
 	ASSERT_EQ(0, filter_attach(perm, "bpf_deny_all", NULL, 0));
 	ASSERT_EQ(0, filter_attach(self->fan_fd, "bpf_deny_all", NULL, 0));
@@ -192,7 +163,7 @@ TEST_F(bpf, guard_denies_all_but_the_exempt)
 	int perm, fd;
 
 	ASSERT_EQ(0, loader_start(&self->l, "guard.bpf.o", getpid(), NULL, 0));
-	perm = perm_group(self->fs.root);
+	perm = perm_group(self->fs.root, 0);
 	ASSERT_LE(0, perm);
 	ASSERT_EQ(0, attach_roots(perm, "bpf_guard", self->in_fd));
 

@@ -191,7 +191,11 @@ static inline const char *subtree_filter(void)
 	return name && *name ? name : "subtree";
 }
 
-static inline int attach_subtree(int fan_fd, int dir_fd)
+/*
+ * Attach @filter with the one root @dir_fd as struct fan_subtree_args
+ * (which is also the layout of a BPF filter's struct fanotify_filter_roots).
+ */
+static inline int attach_roots(int fan_fd, const char *filter, int dir_fd)
 {
 	struct fan_subtree_args *args;
 	__u32 size;
@@ -200,9 +204,30 @@ static inline int attach_subtree(int fan_fd, int dir_fd)
 	args = subtree_args(&dir_fd, 1, &size);
 	if (!args)
 		return -1;
-	ret = filter_attach(fan_fd, subtree_filter(), args, size);
+	ret = filter_attach(fan_fd, filter, args, size);
 	free(args);
 	return ret;
+}
+
+static inline int attach_subtree(int fan_fd, int dir_fd)
+{
+	return attach_roots(fan_fd, subtree_filter(), dir_fd);
+}
+
+/* A permission group (never answering) with a FAN_OPEN_PERM mark on @path. */
+static inline int perm_group(const char *path, unsigned int flags)
+{
+	int fd = fanotify_init(FAN_CLASS_CONTENT | FAN_NONBLOCK | flags,
+			       O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+			  FAN_OPEN_PERM, AT_FDCWD, path)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* Attach "guard" with the single root @root_fd and @nr_exempt tgids. */

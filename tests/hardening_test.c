@@ -42,22 +42,6 @@ FIXTURE_TEARDOWN(hardening)
 	test_fs_teardown(&self->fs);
 }
 
-/* A permission group (never answering) with a FAN_OPEN_PERM mark on @path. */
-static int perm_group(const char *path, unsigned int flags)
-{
-	int fd = fanotify_init(FAN_CLASS_CONTENT | FAN_NONBLOCK | flags,
-			       O_RDONLY);
-
-	if (fd < 0)
-		return -1;
-	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
-			  FAN_OPEN_PERM, AT_FDCWD, path)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
  * fanotify never asks about the opening of a FIFO or a device, so neither
  * must the guard deny it; a regular file below the root still is denied.
