@@ -127,6 +127,13 @@ pub fn open_dir(path: &Path) -> Result<OwnedFd, ArgsError> {
     Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
 }
 
+/// Open a set of root directories (1 to `FAN_SUBTREE_MAX_ROOTS`), counted
+/// before any is opened.
+fn open_roots<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<OwnedFd>, ArgsError> {
+    count("root directories", paths.len(), 1, FAN_SUBTREE_MAX_ROOTS)?;
+    paths.iter().map(|p| open_dir(p.as_ref())).collect()
+}
+
 /// "subtree": only events at or below one of the root directories.
 #[derive(Debug)]
 pub struct Subtree {
@@ -142,13 +149,7 @@ impl Subtree {
 
     /// Roots given as paths, opened here.
     pub fn open<P: AsRef<Path>>(paths: &[P]) -> Result<Self, ArgsError> {
-        count("root directories", paths.len(), 1, FAN_SUBTREE_MAX_ROOTS)?;
-        Self::new(
-            paths
-                .iter()
-                .map(|p| open_dir(p.as_ref()))
-                .collect::<Result<_, _>>()?,
-        )
+        Self::new(open_roots(paths)?)
     }
 }
 
@@ -372,14 +373,7 @@ impl Guard {
     }
 
     pub fn open<P: AsRef<Path>>(paths: &[P], exempt: Vec<i32>) -> Result<Self, ArgsError> {
-        count("root directories", paths.len(), 1, FAN_SUBTREE_MAX_ROOTS)?;
-        Self::new(
-            paths
-                .iter()
-                .map(|p| open_dir(p.as_ref()))
-                .collect::<Result<_, _>>()?,
-            exempt,
-        )
+        Self::new(open_roots(paths)?, exempt)
     }
 }
 

@@ -205,11 +205,16 @@ fn patterns(list: &[String]) -> Result<Vec<NamePattern>, ArgsError> {
     list.iter().map(|s| NamePattern::parse(s)).collect()
 }
 
+/// The `--subtree` directories, opened, if any were given.
+fn subtree_arg(a: &WatchArgs) -> Result<Option<Subtree>, ArgsError> {
+    (!a.subtree.is_empty())
+        .then(|| Subtree::open(&a.subtree))
+        .transpose()
+}
+
 /// The filter for the criteria of a watch: none, one, or "policy".
 fn watch_filter(a: &WatchArgs) -> Result<Option<Box<dyn FilterSpec>>, Failure> {
-    let subtree = (!a.subtree.is_empty())
-        .then(|| Subtree::open(&a.subtree))
-        .transpose()?;
+    let subtree = subtree_arg(a)?;
     let kind = if a.dirs_only {
         Some(Kind::Directories)
     } else if a.files_only {
@@ -280,9 +285,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             ))
         }
         Some(b) => {
-            let roots = (!a.subtree.is_empty())
-                .then(|| Subtree::open(&a.subtree))
-                .transpose()?;
+            let roots = subtree_arg(&a)?;
             Some(Box::new(BpfFilter::new(&b.names()[0], roots)?))
         }
         None => watch_filter(&a)?,
@@ -518,13 +521,9 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut last_denied = 0;
     loop {
-        let wake = match &pipe {
-            Some(p) => p.get_ref().as_fd(),
-            None => fan.as_fd(),
-        };
         // Without a trace pipe, look at the counters every second.
-        let stop = if pipe.is_some() {
-            wait2(wake, signals.as_fd())?.1
+        let stop = if let Some(p) = &pipe {
+            wait2(p.get_ref().as_fd(), signals.as_fd())?.1
         } else {
             let mut fds = [libc::pollfd {
                 fd: signals.as_fd().as_raw_fd(),
