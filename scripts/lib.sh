@@ -71,9 +71,10 @@ cargo_tap() {
 	echo "$rc" >"$out/$name.rc"
 }
 
-# Runs the host unit tests: the filters' argument parsers, and the
-# fanfilter library and command (against the patched uapi of KDIR), with
-# clippy and rustfmt of the latter.
+# Runs the host unit tests: the filters' argument parsers, the fanfilter
+# library and command (against the patched uapi of KDIR), with clippy and
+# rustfmt of the latter, and the code size of the Rust subtree filter
+# against the C sample's (needs the module built against KDIR).
 run_host_tests() {
 	local out=$1 kdir=$2 log rc=0 clippy=0 fmt=0
 	log=$(cd "$REPO/src/filters/host-tests" && /usr/bin/cargo test 2>&1) || rc=$?
@@ -87,4 +88,5 @@ run_host_tests() {
 	((clippy || fmt)) && rc=1
 	cargo_tap "$out" host_userspace_test "$rc" "$log" \
 		"clippy -D warnings (userspace)" "$clippy" "rustfmt --check (userspace)" "$fmt"
+	"$REPO/scripts/codegen-check.sh" "$kdir" "$out"
 }

@@ -9,8 +9,8 @@
 //! a constant `struct fanotify_filter_ops` whose callbacks are the
 //! trampolines of [`Adapter`], and registers it under [`Filter::NAME`]. User
 //! space then attaches the filter to a fanotify group; each attachment gets
-//! its own [`Filter::State`], built in place by pin-init from the attach
-//! arguments and dropped after the kernel has detached it and waited for
+//! its own [`Filter::State`], built from the attach arguments (in place by
+//! pin-init with [`new_state`], or a bare [`OwnedInodeSet`]) and dropped after the kernel has detached it and waited for
 //! every concurrent [`Filter::filter`] call to finish.
 //!
 //! The calling contract of the kernel is part of the types: an [`Event`]
@@ -26,7 +26,7 @@ mod inode_set;
 mod process;
 
 pub use event::{Actor, Event, EventMask, Permission, Place};
-pub use inode_set::InodeSet;
+pub use inode_set::{InodeSet, OwnedInodeSet};
 pub use process::Process;
 
 use core::marker::PhantomData;
@@ -34,7 +34,6 @@ use kernel::{
     bindings,
     error::{to_result, VTABLE_DEFAULT_ERROR},
     ffi::{c_int, c_void},
-    init::init_from_closure,
     prelude::*,
     types::ForeignOwnable,
     ThisModule,
@@ -84,6 +83,33 @@ pub struct Denial<'e> {
     _event: PhantomData<&'e ()>,
 }
 
+/// The owner of an attachment's state, which the C side holds as one
+/// pointer between [`Filter::init`] and the drop after detaching.
+///
+/// [`Pin<KBox<T>>`] holds any state (build it with [`new_state`]);
+/// [`OwnedInodeSet`] is a state of its own, so that a filter that only needs
+/// a set (`subtree`) reaches it with no extra load per event.
+///
+/// # Safety
+///
+/// `into_foreign()` returns a pointer that is not null, not an `ERR_PTR`
+/// value and not that of any other live owner (the kernel rejects a
+/// reconfiguration that returns the state it replaces); the borrowed form
+/// may be used from any CPU at once.
+pub unsafe trait FilterState: ForeignOwnable + Send + Sync + 'static {}
+
+// SAFETY: a box is a unique, non-null kernel allocation; `T: Sync` lets the
+// borrowed `Pin<&T>` be shared across CPUs.
+unsafe impl<T: Send + Sync + 'static> FilterState for Pin<KBox<T>> {}
+
+// SAFETY: an owned set is a unique, non-null kernel allocation, and its
+// borrowed `&InodeSet` is `Sync`.
+unsafe impl FilterState for OwnedInodeSet {}
+
+/// What [`Filter::filter`] and [`Filter::reconfigure`] see of the state:
+/// `Pin<&T>` for a `Pin<KBox<T>>`, `&InodeSet` for an [`OwnedInodeSet`].
+pub type StateRef<'a, F> = <<F as Filter>::State as ForeignOwnable>::Borrowed<'a>;
+
 /// A fanotify filter type.
 ///
 /// The kernel calls [`Filter::init`] when user space attaches the filter to
@@ -105,18 +131,19 @@ pub trait Filter {
     /// the administrator says otherwise (sysfs `unprivileged`).
     const UNPRIVILEGED: bool = false;
 
-    /// Per-attachment state.
+    /// The owner of the per-attachment state.
     ///
     /// `filter` runs on many CPUs at once, hence `Send + Sync`.
-    type State: Send + Sync + 'static;
+    type State: FilterState;
 
-    /// Parses the attach arguments into an initializer of the state.
+    /// Parses the attach arguments into the state.
     ///
     /// `args` is a kernel copy of the bytes user space passed (empty if it
     /// passed none). Runs in the context of the attaching task and may
-    /// sleep; an error is returned to it and nothing is attached. Memory is
+    /// sleep; an error is returned to it and nothing is attached. Allocate
+    /// with `GFP_KERNEL_ACCOUNT` ([`new_state`] does), so that memory is
     /// charged to the attaching task's cgroup.
-    fn init(args: &[u8]) -> impl PinInit<Self::State, Error>;
+    fn init(args: &[u8]) -> Result<Self::State>;
 
     /// Builds the state that replaces `old` when user space reconfigures an
     /// attachment with new arguments.
@@ -124,12 +151,9 @@ pub trait Filter {
     /// `old` stays in use by concurrent [`Filter::filter`] calls until the
     /// new state is published; an error keeps `old`. Optional: without it,
     /// reconfiguration builds the new state with [`Filter::init`].
-    fn reconfigure(old: &Self::State, args: &[u8]) -> impl PinInit<Self::State, Error> {
+    fn reconfigure(old: StateRef<'_, Self>, args: &[u8]) -> Result<Self::State> {
         let _ = (old, args);
-        kernel::build_error(VTABLE_DEFAULT_ERROR);
-        // Never reached; gives the default body its return type.
-        #[allow(unreachable_code)]
-        Self::init(args)
+        kernel::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Decides about one event.
@@ -138,24 +162,13 @@ pub trait Filter {
     /// so it must not take a mutex or allocate with `GFP_KERNEL`. Runs in
     /// the context of the task that caused the event, or of a kernel thread
     /// (see [`Event::actor`]), possibly with filesystem locks held.
-    fn filter<'e>(state: &Self::State, event: &'e Event<'_>) -> Verdict<'e>;
+    fn filter<'e>(state: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e>;
 }
 
-/// An initializer of a filter state that is already built (or failed).
-///
-/// For filters whose [`Filter::init`] parses into a value and needs no
-/// in-place initialization.
-pub fn state<T>(value: Result<T>) -> impl PinInit<T, Error> {
-    // SAFETY: on `Ok`, the closure fully initializes `slot` by writing the
-    // value; on `Err` it leaves `slot` untouched and returns the error, as
-    // the contract of `init_from_closure` requires. `T` is moved, never
-    // pinned before, so it may be written to any valid slot.
-    unsafe {
-        init_from_closure(move |slot: *mut T| {
-            slot.write(value?);
-            Ok(())
-        })
-    }
+/// A state in a new box, built in place by `init` and charged to the
+/// caller's memory cgroup. A plain value is an initializer of itself.
+pub fn new_state<T>(init: impl PinInit<T, Error>) -> Result<Pin<KBox<T>>> {
+    KBox::pin_init(init, GFP_KERNEL_ACCOUNT)
 }
 
 /// Turns a [`Filter`] impl into the C ops table.
@@ -221,13 +234,14 @@ impl<T: Filter> Adapter<T> {
         args: *const c_void,
         args_size: u32,
     ) -> *mut c_void {
-        // SAFETY: `old` came from `into_foreign` of a `Pin<KBox<T::State>>`
-        // and is alive during this call (safety requirements).
-        let old = unsafe { <Pin<KBox<T::State>> as ForeignOwnable>::borrow(old) };
+        // SAFETY: `old` came from `into_foreign` of a `T::State` and is
+        // alive during this call (safety requirements).
+        let old = unsafe { T::State::borrow(old) };
         // SAFETY: as in `init_callback` (safety requirements).
         let args = unsafe { Self::args(args, args_size) };
-        // A new box: never `old`, which the kernel would then free.
-        Self::into_c_state(T::reconfigure(old.get_ref(), args))
+        // A new owner: never `old` (`FilterState`), which the kernel would
+        // reject.
+        Self::into_c_state(T::reconfigure(old, args))
     }
 
     /// The attach arguments as a slice.
@@ -246,10 +260,9 @@ impl<T: Filter> Adapter<T> {
         }
     }
 
-    /// Builds a state in a new box, charged to the caller's cgroup, and
-    /// hands it to the C side, or the error as an `ERR_PTR`.
-    fn into_c_state(init: impl PinInit<T::State, Error>) -> *mut c_void {
-        match KBox::pin_init(init, GFP_KERNEL_ACCOUNT) {
+    /// Hands a new state to the C side, or the error as an `ERR_PTR`.
+    fn into_c_state(state: Result<T::State>) -> *mut c_void {
+        match state {
             // The C side stores the pointer and hands it back to
             // `filter_callback`, to `reconfigure_callback` and, exactly once,
             // to `free_callback`.
@@ -278,13 +291,13 @@ impl<T: Filter> Adapter<T> {
         dir: *mut bindings::inode,
         name: *const bindings::qstr,
     ) -> c_int {
-        // SAFETY: `state` came from `into_foreign` of a `Pin<KBox<T::State>>`
-        // and has not been freed (safety requirements).
-        let state = unsafe { <Pin<KBox<T::State>> as ForeignOwnable>::borrow(state) };
+        // SAFETY: `state` came from `into_foreign` of a `T::State` and has
+        // not been taken back (safety requirements).
+        let state = unsafe { T::State::borrow(state) };
         // SAFETY: the arguments are those of a filter call (safety
         // requirements), and the event does not outlive this call.
         let event = unsafe { Event::from_raw(mask, data, data_type, dir, name) };
-        T::filter(state.get_ref(), &event).to_c()
+        T::filter(state, &event).to_c()
     }
 
     /// Drops the state of an attachment.
@@ -295,10 +308,10 @@ impl<T: Filter> Adapter<T> {
     /// this is the only call for it, and no `filter_callback` or
     /// `reconfigure_callback` for it is running or will run.
     unsafe extern "C" fn free_callback(state: *mut c_void) {
-        // SAFETY: ownership of the `Pin<KBox<T::State>>` created in
-        // `init_callback` or `reconfigure_callback` comes back here exactly
-        // once (safety requirements).
-        drop(unsafe { <Pin<KBox<T::State>> as ForeignOwnable>::from_foreign(state) });
+        // SAFETY: ownership of the `T::State` handed over by `init_callback`
+        // or `reconfigure_callback` comes back here exactly once, with no
+        // borrow left (safety requirements).
+        drop(unsafe { T::State::from_foreign(state) });
     }
 }
 

@@ -19,7 +19,7 @@ use super::{
     args::{self, ActorArgs},
     roots::processes,
 };
-use crate::fanotify::{self, Event, Filter, Process, Verdict};
+use crate::fanotify::{self, Event, Filter, Process, StateRef, Verdict};
 use kernel::{c_str, prelude::*, sync::Arc};
 
 /// Who the filter is about.
@@ -90,19 +90,19 @@ impl Filter for ActorFilter {
     const ARGS_DESCRIPTION: &'static CStr = c_str!(
         "struct fan_actor_args { u32 version = 1; u32 flags: 1 exclude, 2 not self; u32 nr_tgids <= 64; u32 nr_uids <= 64; s32 tgids[nr_tgids] > 0; u32 uids[nr_uids]; }"
     );
-    type State = Actors;
+    type State = Pin<KBox<Actors>>;
 
-    fn init(args: &[u8]) -> impl PinInit<Actors, Error> {
+    fn init(args: &[u8]) -> Result<Self::State> {
         // Runs in the attaching task.
-        fanotify::state(attacher().and_then(|attacher| Actors::parse(args, attacher)))
+        fanotify::new_state(Actors::parse(args, attacher()?)?)
     }
 
     /// "Self" stays the process that attached, whoever reconfigures.
-    fn reconfigure(old: &Actors, args: &[u8]) -> impl PinInit<Actors, Error> {
-        fanotify::state(Actors::parse(args, old.attacher.clone()))
+    fn reconfigure(old: StateRef<'_, Self>, args: &[u8]) -> Result<Self::State> {
+        fanotify::new_state(Actors::parse(args, old.attacher.clone())?)
     }
 
-    fn filter<'e>(actors: &Actors, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(actors: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
         Verdict::send_if(actors.selects(event))
     }
 }

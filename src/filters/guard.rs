@@ -18,12 +18,12 @@ use super::{
     args,
     roots::{processes, root_set},
 };
-use crate::fanotify::{self, Event, Filter, InodeSet, Place, Process, Verdict};
+use crate::fanotify::{self, Event, Filter, OwnedInodeSet, Place, Process, StateRef, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// State of one attachment.
 pub(crate) struct GuardState {
-    roots: InodeSet,
+    roots: OwnedInodeSet,
     exempt: KVec<Process>,
 }
 
@@ -48,13 +48,13 @@ impl Filter for Guard {
     const ARGS_DESCRIPTION: &'static CStr = c_str!(
         "struct fan_guard_args { u32 version = 1; u32 nr_roots 1..4096; u32 nr_exempt <= 64; u32 zero; s32 exempt_tgids[nr_exempt] > 0; s32 root_fds[nr_roots]; }"
     );
-    type State = GuardState;
+    type State = Pin<KBox<GuardState>>;
 
-    fn init(args: &[u8]) -> impl PinInit<GuardState, Error> {
-        fanotify::state(GuardState::parse(args))
+    fn init(args: &[u8]) -> Result<Self::State> {
+        fanotify::new_state(GuardState::parse(args)?)
     }
 
-    fn filter<'e>(state: &GuardState, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(state: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
         let Some(permission) = event.permission() else {
             return Verdict::Send;
         };

@@ -7,7 +7,7 @@
 //! Args: `struct fan_kind_args` of `src/uapi/fanotify_filters.h`.
 
 use super::args::{self, KindArg};
-use crate::fanotify::{self, Event, Filter, Verdict};
+use crate::fanotify::{self, Event, Filter, StateRef, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// Whether the event's object is of the kind `kind`.
@@ -31,13 +31,13 @@ impl Filter for KindFilter {
     );
     // Only removes events from the caller's own group.
     const UNPRIVILEGED: bool = true;
-    type State = KindArg;
+    type State = Pin<KBox<KindArg>>;
 
-    fn init(args: &[u8]) -> impl PinInit<KindArg, Error> {
-        fanotify::state(args::parse_kind(args).map_err(Error::from))
+    fn init(args: &[u8]) -> Result<Self::State> {
+        fanotify::new_state(args::parse_kind(args)?)
     }
 
-    fn filter<'e>(kind: &KindArg, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(kind: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
         Verdict::send_if(selects(*kind, event))
     }
 }

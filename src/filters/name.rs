@@ -12,7 +12,7 @@
 //! Args: `struct fan_name_args` of `src/uapi/fanotify_filters.h`.
 
 use super::args::{self, packed_patterns_match, NameArgs};
-use crate::fanotify::{self, Event, Filter, Verdict};
+use crate::fanotify::{self, Event, Filter, StateRef, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// A set of validated name patterns, copied from the args at attach.
@@ -60,13 +60,13 @@ impl Filter for NameFilter {
     // Only removes events from the caller's own group, by names it could
     // read from the events anyway.
     const UNPRIVILEGED: bool = true;
-    type State = NamePatterns;
+    type State = Pin<KBox<NamePatterns>>;
 
-    fn init(args: &[u8]) -> impl PinInit<NamePatterns, Error> {
-        fanotify::state(NamePatterns::parse(args))
+    fn init(args: &[u8]) -> Result<Self::State> {
+        fanotify::new_state(NamePatterns::parse(args)?)
     }
 
-    fn filter<'e>(patterns: &NamePatterns, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(patterns: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
         Verdict::send_if(patterns.selects(event))
     }
 }

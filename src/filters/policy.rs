@@ -18,7 +18,7 @@ use super::{
     name::NamePatterns,
     roots::root_set,
 };
-use crate::fanotify::{self, Event, Filter, InodeSet, Place, Process, Verdict};
+use crate::fanotify::{self, Event, Filter, OwnedInodeSet, Place, Process, StateRef, Verdict};
 use kernel::{c_str, prelude::*, sync::Arc};
 
 /// State of one attachment: the parts it was given.
@@ -26,7 +26,7 @@ pub(crate) struct PolicyState {
     kind: Option<KindArg>,
     actors: Option<Actors>,
     names: Option<NamePatterns>,
-    roots: Option<InodeSet>,
+    roots: Option<OwnedInodeSet>,
     /// The process that attached, kept across reconfigurations even when
     /// no part names actors, so that a later actor part's "self" is it.
     attacher: Arc<Process>,
@@ -61,18 +61,18 @@ impl Filter for Policy {
         "struct fan_policy_args { u32 version = 1; u32 nr_sections 1..4; then nr_sections { u32 type: 1 subtree, 2 kind, 3 name, 4 actor; u32 size; u8 args[size] of that filter; zero padding to 4 bytes; } }"
     );
     // Root only, because it may filter by actor.
-    type State = PolicyState;
+    type State = Pin<KBox<PolicyState>>;
 
-    fn init(args: &[u8]) -> impl PinInit<PolicyState, Error> {
-        fanotify::state(attacher().and_then(|attacher| PolicyState::parse(args, attacher)))
+    fn init(args: &[u8]) -> Result<Self::State> {
+        fanotify::new_state(PolicyState::parse(args, attacher()?)?)
     }
 
     /// "Self" stays the process that attached, whoever reconfigures.
-    fn reconfigure(old: &PolicyState, args: &[u8]) -> impl PinInit<PolicyState, Error> {
-        fanotify::state(PolicyState::parse(args, old.attacher.clone()))
+    fn reconfigure(old: StateRef<'_, Self>, args: &[u8]) -> Result<Self::State> {
+        fanotify::new_state(PolicyState::parse(args, old.attacher.clone())?)
     }
 
-    fn filter<'e>(state: &PolicyState, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(state: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
         // A part that is not given lets everything through.
         let send = state.kind.map_or(true, |k| kind::selects(k, event))
             && state.actors.as_ref().map_or(true, |a| a.selects(event))

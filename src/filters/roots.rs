@@ -4,12 +4,12 @@
 //! and references to processes.
 
 use super::args::Words;
-use crate::fanotify::{InodeSet, Process};
+use crate::fanotify::{OwnedInodeSet, Process};
 use kernel::prelude::*;
 
 /// The set of the directories that the caller's fds `fds` refer to.
-pub(crate) fn root_set(fds: Words<'_>) -> Result<InodeSet> {
-    let mut set = InodeSet::with_capacity(fds.len())?;
+pub(crate) fn root_set(fds: Words<'_>) -> Result<OwnedInodeSet> {
+    let mut set = OwnedInodeSet::with_capacity(fds.len())?;
     for fd in fds.iter_i32() {
         set.add_dir_fd(fd)?;
     }

@@ -10,11 +10,11 @@
 //! rename, say) is the rule of [`Event::locate`].
 
 use super::{args, roots::root_set};
-use crate::fanotify::{self, Event, Filter, InodeSet, Place, Verdict};
+use crate::fanotify::{Event, Filter, InodeSet, OwnedInodeSet, Place, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// Parses `struct fan_subtree_args` and resolves the root fds into a set.
-pub(crate) fn parse(args: &[u8]) -> Result<InodeSet> {
+pub(crate) fn parse(args: &[u8]) -> Result<OwnedInodeSet> {
     root_set(args::parse_subtree(args)?)
 }
 
@@ -36,10 +36,12 @@ impl Filter for Subtree {
     // Only ever removes events from a group the caller could create
     // anyway, and resolves only fds the caller holds.
     const UNPRIVILEGED: bool = true;
-    type State = InodeSet;
+    // The set itself: the C side holds its pointer, so a call reaches it
+    // with no extra load.
+    type State = OwnedInodeSet;
 
-    fn init(args: &[u8]) -> impl PinInit<InodeSet, Error> {
-        fanotify::state(parse(args))
+    fn init(args: &[u8]) -> Result<OwnedInodeSet> {
+        parse(args)
     }
 
     fn filter<'e>(roots: &InodeSet, event: &'e Event<'_>) -> Verdict<'e> {
