@@ -8,19 +8,18 @@
 out=$1 ko=$2 bench=$3
 shift 3
 exec >"$out/guest.log" 2>&1
+# shellcheck source=bpf/start-loader.sh
+source "$(dirname "$0")/../bpf/start-loader.sh"
 set -x
 status=0
 dir=$(mktemp -d /tmp/fanbench-XXXXXX)
 # (f): the BPF subtree filter, registered by its loader for the run.
 bpfdir=$(dirname "$bench")/bpf
-lpid=
+LOADER_PID=
 if [[ -x $bpfdir/fanfilter-bpf ]]; then
-	"$bpfdir/fanfilter-bpf" "$bpfdir/subtree.bpf.o" >"$out/bpf-loader.log" 2>&1 &
-	lpid=$!
-	for _ in $(seq 300); do
-		grep -q 'fanfilter-bpf: ready' "$out/bpf-loader.log" && break
-		sleep 0.1
-	done
+	# Not ready: fanbench fails on the missing filter.
+	start_bpf_loader "$bpfdir/fanfilter-bpf" "$bpfdir/subtree.bpf.o" \
+		"$out/bpf-loader.log" || true
 fi
 if insmod "$ko" && mount -t tmpfs -o size=512m fanbench "$dir"; then
 	"$bench" "$@" "$dir" >"$out/bench.json" 2>"$out/bench.log"
@@ -28,6 +27,6 @@ if insmod "$ko" && mount -t tmpfs -o size=512m fanbench "$dir"; then
 else
 	status=1
 fi
-[[ -n $lpid ]] && kill -TERM "$lpid" && wait "$lpid"
+[[ -n $LOADER_PID ]] && kill -TERM "$LOADER_PID" && wait "$LOADER_PID"
 dmesg >"$out/dmesg.log"
 echo "$status" >"$out/rc"
