@@ -24,19 +24,30 @@ fi
 
 msg "building the $flavor kernel in $dir (a few minutes; log: $dir/build.log)"
 start=$SECONDS
+# Every step checked by hand: `set -e` does not apply inside a
+# subshell on the left of `||`, so a failed make would otherwise be
+# cached as built.
 (
-	cd "$dir"
+	cd "$dir" || exit 1
 	"${KMAKE[@]}" -j"$(($(nproc) + 1))" bzImage modules 2>&1 |
 		tee build.log |
 		awk '/^  (CC|RUSTC|LD|AR)/ { n++; if (n % 500 == 0) { printf "    ... %d objects\n", n > "/dev/stderr" } }
 		     /error:|Error [0-9]/ { print > "/dev/stderr" }'
-	test "${PIPESTATUS[0]}" -eq 0
-	"${KMAKE[@]}" -s headers_install INSTALL_HDR_PATH="$dir/usr-headers" >>build.log 2>&1
+	((PIPESTATUS[0] == 0)) || exit 1
+	"${KMAKE[@]}" -s headers_install INSTALL_HDR_PATH="$dir/usr-headers" \
+		>>build.log 2>&1 || exit 1
 ) || die "kernel build failed, see $dir/build.log"
 touch "$dir/.fanfilter-built"
 msg "kernel ($flavor) built in $((SECONDS - start)) s"
 
-# Keep the two newest builds of this flavor; older ones are stale.
-ls -dt "$CACHE/kernel-$flavor-"* 2>/dev/null | grep -v '\.tmp$' | tail -n +3 |
-	while read -r old; do rm -rf "$old"; done
+# Keep this build and the newest other build of this flavor (to go back
+# to); older builds, and trees of other keys never built, are stale.
+# shellcheck disable=SC2012 # our own names: no spaces or newlines
+ls -dt "$CACHE/kernel-$flavor-"*/.fanfilter-built |
+	{ grep -vxF "$dir/.fanfilter-built" || true; } | tail -n +2 |
+	while read -r old; do rm -rf "$(dirname "$old")"; done
+for tree in "$CACHE/kernel-$flavor-"*; do
+	[[ $tree == "$dir" || $tree == *.tmp || -f $tree/.fanfilter-built ]] ||
+		rm -rf "$tree"
+done
 echo "$dir"

@@ -73,8 +73,9 @@ cargo_tap() {
 
 # Runs the host unit tests: the filters' argument parsers, the fanfilter
 # library and command (against the patched uapi of KDIR), with clippy and
-# rustfmt of the latter, and the code size of the Rust subtree filter
-# against the C sample's (needs the module built against KDIR).
+# rustfmt of the latter, the code size of the Rust subtree filter
+# against the C sample's (needs the module built against KDIR), and the
+# kernel build script's failure and cache handling.
 run_host_tests() {
 	local out=$1 kdir=$2 log rc=0 clippy=0 fmt=0
 	log=$(cd "$REPO/src/filters/host-tests" && /usr/bin/cargo test 2>&1) || rc=$?
@@ -89,4 +90,5 @@ run_host_tests() {
 	cargo_tap "$out" host_userspace_test "$rc" "$log" \
 		"clippy -D warnings (userspace)" "$clippy" "rustfmt --check (userspace)" "$fmt"
 	"$REPO/scripts/codegen-check.sh" "$kdir" "$out"
+	"$REPO/scripts/build-kernel_test.sh" "$out"
 }

@@ -205,14 +205,19 @@ impl<T: Filter> Adapter<T> {
         &Self::OPS
     }
 
-    /// Builds the state of a new attachment.
+    /// Builds the state of a new attachment. The ops (`Self::OPS`, which
+    /// the kernel passes for an `init` shared by several types) are known.
     ///
     /// # Safety
     ///
     /// `args` is null or valid for reads of `args_size` bytes for the
     /// duration of the call (the C side passes its kernel copy of the user
     /// arguments, or null when `args_size` is 0).
-    unsafe extern "C" fn init_callback(args: *const c_void, args_size: u32) -> *mut c_void {
+    unsafe extern "C" fn init_callback(
+        _ops: *const bindings::fanotify_filter_ops,
+        args: *const c_void,
+        args_size: u32,
+    ) -> *mut c_void {
         // SAFETY: `args` is null or `args_size` readable bytes that nobody
         // writes during this call (safety requirements).
         let args = unsafe { Self::args(args, args_size) };
