@@ -42,12 +42,11 @@ msg "kernel ($flavor) built in $((SECONDS - start)) s"
 
 # Keep this build and the newest other build of this flavor (to go back
 # to); older builds, and trees of other keys never built, are stale.
+kept=0
 # shellcheck disable=SC2012 # our own names: no spaces or newlines
-ls -dt "$CACHE/kernel-$flavor-"*/.fanfilter-built |
-	{ grep -vxF "$dir/.fanfilter-built" || true; } | tail -n +2 |
-	while read -r old; do rm -rf "$(dirname "$old")"; done
-for tree in "$CACHE/kernel-$flavor-"*; do
-	[[ $tree == "$dir" || $tree == *.tmp || -f $tree/.fanfilter-built ]] ||
-		rm -rf "$tree"
+ls -dt "$CACHE/kernel-$flavor-"* | while read -r tree; do
+	[[ $tree == "$dir" || $tree == *.tmp ]] && continue
+	[[ -f $tree/.fanfilter-built ]] && ((kept++ == 0)) && continue
+	rm -rf "$tree"
 done
 echo "$dir"

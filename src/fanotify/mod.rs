@@ -10,8 +10,9 @@
 //! trampolines of [`Adapter`], and registers it under [`Filter::NAME`]. User
 //! space then attaches the filter to a fanotify group; each attachment gets
 //! its own [`Filter::State`], built from the attach arguments (in place by
-//! pin-init with [`new_state`], or a bare [`OwnedInodeSet`]) and dropped after the kernel has detached it and waited for
-//! every concurrent [`Filter::filter`] call to finish.
+//! pin-init with [`new_state`], or a bare [`OwnedInodeSet`]) and dropped
+//! after the kernel has detached it and waited for every concurrent
+//! [`Filter::filter`] call to finish.
 //!
 //! The calling contract of the kernel is part of the types: an [`Event`]
 //! lives only for one callback, runs the ancestor walk in C (no filter code
@@ -205,8 +206,9 @@ impl<T: Filter> Adapter<T> {
         &Self::OPS
     }
 
-    /// Builds the state of a new attachment. The ops (`Self::OPS`, which
-    /// the kernel passes for an `init` shared by several types) are known.
+    /// Builds the state of a new attachment. The kernel also passes the
+    /// ops, for an `init` that serves several filter types; this one serves
+    /// only `T`.
     ///
     /// # Safety
     ///
