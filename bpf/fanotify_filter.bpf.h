@@ -16,14 +16,17 @@
 #define FS_OPEN_EXEC_PERM	0x00040000
 #define FS_PERM_EVENTS		(FS_ACCESS_PERM | FS_OPEN_PERM | FS_OPEN_EXEC_PERM)
 #define FS_ISDIR		0x40000000
+#define S_IFMT			0170000
+#define S_IFDIR			0040000
 #define EPERM			1
 
-extern struct inode *bpf_fanotify_event_inode(struct fanotify_filter_event *event) __ksym;
-extern struct inode *bpf_fanotify_event_dir(struct fanotify_filter_event *event) __ksym;
+extern int bpf_fanotify_event_attr(struct fanotify_filter_event *event, __u32 which,
+				   struct fanotify_filter_attr *attr) __ksym;
 extern int bpf_fanotify_event_locate(struct fanotify_filter_event *event) __ksym;
 extern int bpf_fanotify_event_name(struct fanotify_filter_event *event, char *buf,
 				   __u32 buf__sz) __ksym;
 extern __s32 bpf_fanotify_actor_tgid(void) __ksym;
 extern __s64 bpf_fanotify_actor_euid(void) __ksym;
+extern int bpf_fanotify_actor_exempt(struct fanotify_filter_event *event) __ksym;
 
 #endif /* FANOTIFY_FILTER_BPF_H */

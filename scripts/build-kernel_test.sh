@@ -12,6 +12,8 @@ out=$1
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 export FANFILTER_CACHE=$scratch
+# A hand-built tree (FANFILTER_KDIR) would bypass the cache under test.
+unset FANFILTER_KDIR
 # shellcheck disable=SC2034 # kernel_dir (lib.sh) reads it
 CACHE=$scratch
 dir=$(kernel_dir test)

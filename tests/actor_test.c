@@ -300,6 +300,10 @@ TEST_F(actor, limits)
 	a.hdr.version = 2;
 	EXPECT_EQ(-1, filter_attach(self->fan_fd, "actor", &a, size));
 	EXPECT_EQ(EINVAL, errno);
+	/* uids are mapped at attach: (uid_t)-1 has no mapping anywhere. */
+	size = actor_args(&a, 0, NULL, 0, (uid_t []){ (uid_t)-1 }, 1);
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "actor", &a, size));
+	EXPECT_EQ(EINVAL, errno);
 
 	EXPECT_EQ(-1, filter_detach(self->fan_fd));
 	EXPECT_EQ(ENOENT, errno);

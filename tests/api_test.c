@@ -221,17 +221,26 @@ TEST_F(api, close_with_filter_attached_releases_module)
 
 TEST_F(api, fdinfo_shows_filter)
 {
+	unsigned long long first, second, revoked;
 	char line[256];
 
 	filter_fdinfo(self->fan_fd, line, sizeof(line));
 	EXPECT_STREQ("", line);
 	ASSERT_EQ(0, ioctl(self->fan_fd, FAN_IOC_ADD_FILTER, &self->args));
-	filter_fdinfo(self->fan_fd, line, sizeof(line));
+	filter_fdinfo_counters(self->fan_fd, line, sizeof(line));
 	EXPECT_STREQ("fanotify filter:subtree seen:0 skipped:0 sent:0 denied:0 invalid:0\n",
 		     line);
+	/* Then, by key: not revoked, and an id of its own (random). */
+	ASSERT_EQ(0, filter_fdinfo_field(self->fan_fd, "revoked", &revoked));
+	EXPECT_EQ(0ULL, revoked);
+	ASSERT_EQ(0, filter_fdinfo_field(self->fan_fd, "id", &first));
 	ASSERT_EQ(0, filter_detach(self->fan_fd));
 	filter_fdinfo(self->fan_fd, line, sizeof(line));
 	EXPECT_STREQ("", line);
+	ASSERT_EQ(0, ioctl(self->fan_fd, FAN_IOC_ADD_FILTER, &self->args));
+	ASSERT_EQ(0, filter_fdinfo_field(self->fan_fd, "id", &second));
+	EXPECT_NE(first, second);
+	ASSERT_EQ(0, filter_detach(self->fan_fd));
 }
 
 TEST_F(api, sysfs_lists_filter)

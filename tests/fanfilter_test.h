@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/fanotify.h>
 
 #include "../src/uapi/fanotify_filters.h"
@@ -89,6 +90,18 @@ static inline int filter_attach(int fan_fd, const char *name,
 
 	snprintf(fa.name, sizeof(fa.name), "%s", name);
 	return ioctl(fan_fd, FAN_IOC_ADD_FILTER, &fa);
+}
+
+static inline int filter_reconfig(int fan_fd, const char *name,
+				  const void *args, __u32 args_size)
+{
+	struct fanotify_filter_args fa = {
+		.args = (uintptr_t)args,
+		.args_size = args_size,
+	};
+
+	snprintf(fa.name, sizeof(fa.name), "%s", name);
+	return ioctl(fan_fd, FAN_IOC_RECONFIG_FILTER, &fa);
 }
 
 static inline int filter_detach(int fan_fd)
@@ -598,6 +611,42 @@ static inline void filter_fdinfo(int fan_fd, char *line, size_t size)
 	fclose(f);
 }
 
+/*
+ * The fdinfo line up to its "invalid:" counter, with the newline: the
+ * fields after it (revoked, id, ...) are parsed by key and may grow.
+ */
+static inline void filter_fdinfo_counters(int fan_fd, char *line,
+					  size_t size)
+{
+	char *end;
+
+	filter_fdinfo(fan_fd, line, size);
+	end = strstr(line, " invalid:");
+	if (!end)
+		return;
+	end += strlen(" invalid:");
+	end += strspn(end, "0123456789");
+	/* The line ends with a newline: there is room for one here. */
+	end[0] = '\n';
+	end[1] = '\0';
+}
+
+/* The value of @key ("id", "revoked") in the fdinfo line: 0, or -1. */
+static inline int filter_fdinfo_field(int fan_fd, const char *key,
+				      unsigned long long *value)
+{
+	char line[256], word[32];
+	const char *at;
+
+	filter_fdinfo(fan_fd, line, sizeof(line));
+	snprintf(word, sizeof(word), " %s:", key);
+	at = strstr(line, word);
+	if (!at)
+		return -1;
+	*value = strtoull(at + strlen(word), NULL, 10);
+	return 0;
+}
+
 /* The counters of the fdinfo line of the attached filter. */
 struct filter_counters {
 	char name[FAN_FILTER_NAME_MAX];
@@ -808,6 +857,40 @@ static inline int child_open(const char *dir, const char *name, int flags)
 	return run_in_child(open_errno, &req, 1000);
 }
 
+/*
+ * Open @dir/@name in a child while answering, with @response, the
+ * permission event that the open raises on @fan_fd (a FAN_NONBLOCK
+ * group), if one comes within 2 s: the child's open_errno(), with *@asked
+ * telling whether user space was asked.
+ */
+static inline int child_open_answered(int fan_fd, const char *dir,
+				      const char *name, __u32 response,
+				      int *asked)
+{
+	char path[PATH_MAX];
+	struct open_req req = { .path = path, .flags = O_RDONLY };
+	struct pollfd p = { .fd = fan_fd, .events = POLLIN };
+	struct fanotify_event_metadata md;
+	struct fanotify_response r;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	*asked = 0;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(open_errno(&req));
+	if (poll(&p, 1, 2000) == 1 &&
+	    read(fan_fd, &md, sizeof(md)) == (ssize_t)sizeof(md)) {
+		r.fd = md.fd;
+		r.response = response;
+		*asked = write(fan_fd, &r, sizeof(r)) == (ssize_t)sizeof(r);
+		close(md.fd);
+	}
+	return child_wait(pid, 5000);
+}
+
 /* Run @fn(@arg) in a child that dropped root; returns its exit status. */
 static inline int as_nobody(int (*fn)(void *), void *arg)
 {
@@ -1004,22 +1087,25 @@ static inline const char *bpf_path(const char *name)
 }
 
 /*
- * Run the loader on @obj (with "--exempt @exempt" if > 0, "--sleepable"
- * if @exempt is LOADER_SLEEPABLE) until it says "ready": 0; or its exit
- * status if it stops first, with its output in @log.
+ * Run the loader on @obj (with "--sleepable" if @how is LOADER_SLEEPABLE,
+ * "--no-link" if LOADER_NO_LINK, without CAP_SYS_ADMIN but with CAP_BPF
+ * and CAP_PERFMON if LOADER_NO_SYS_ADMIN, as it is if 0) until it says
+ * "ready": 0; or its exit status if it stops first, with its output in
+ * @log.
  */
-#define LOADER_SLEEPABLE	(-1)
-static inline int loader_start(struct loader *l, const char *obj,
-			       pid_t exempt, char *log, size_t log_size)
+#define LOADER_SLEEPABLE	1
+#define LOADER_NO_SYS_ADMIN	2
+#define LOADER_NO_LINK		3
+static inline int loader_start(struct loader *l, const char *obj, int how,
+			       char *log, size_t log_size)
 {
-	char loader[PATH_MAX + 64], object[PATH_MAX + 64], pid[16];
+	char loader[PATH_MAX + 64], object[PATH_MAX + 64];
 	char buf[4096] = "";
 	size_t len = 0;
 	int out[2], status;
 
 	snprintf(loader, sizeof(loader), "%s", bpf_path("fanfilter-bpf"));
 	snprintf(object, sizeof(object), "%s", bpf_path(obj));
-	snprintf(pid, sizeof(pid), "%d", exempt);
 	if (pipe(out))
 		return -1;
 	l->pid = fork();
@@ -1029,10 +1115,14 @@ static inline int loader_start(struct loader *l, const char *obj,
 		dup2(out[1], 1);
 		dup2(out[1], 2);
 		close(out[0]);
-		if (exempt > 0)
-			execl(loader, loader, object, "--exempt", pid, NULL);
-		else if (exempt == LOADER_SLEEPABLE)
+		/* As capsh --drop=cap_sys_admin: root keeps every other cap. */
+		if (how == LOADER_NO_SYS_ADMIN &&
+		    prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0))
+			_exit(126);
+		if (how == LOADER_SLEEPABLE)
 			execl(loader, loader, object, "--sleepable", NULL);
+		else if (how == LOADER_NO_LINK)
+			execl(loader, loader, object, "--no-link", NULL);
 		else
 			execl(loader, loader, object, NULL);
 		_exit(127);

@@ -56,7 +56,7 @@ TEST_F(guard, denies_inside_allows_outside_in_kernel)
 	EXPECT_EQ(-1, read(self->fan_fd, line, sizeof(line)));
 	EXPECT_EQ(EAGAIN, errno);
 
-	filter_fdinfo(self->fan_fd, line, sizeof(line));
+	filter_fdinfo_counters(self->fan_fd, line, sizeof(line));
 	EXPECT_STREQ("fanotify filter:guard seen:2 skipped:1 sent:0 denied:1 invalid:0\n",
 		     line);
 }

@@ -11,6 +11,7 @@
 #include "fanfilter_test.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
@@ -587,6 +588,78 @@ TEST_F(disk, guard_denies_disconnected_dentries_to_non_exempt)
 	/* Fail closed: where the file is cannot be told. */
 	EXPECT_EQ(EPERM, run_in_child(open_handle_errno, &self->d, 1000));
 	EXPECT_EQ(0, child_release(exempt, go, 1000));
+}
+
+/*
+ * Directory identities hold their superblock: after an unmount, a new
+ * filesystem whose superblock gets the old one's memory must not match.
+ * By construction the identity repeats: each mount is a fresh ext2 whose
+ * root (inode 2, generation 0) is the attached one's, so only the
+ * superblock's address tells them apart.  To give the allocator every
+ * chance to hand out the old address, the test stays on one CPU (where
+ * the old superblock is freed, after an RCU grace period and a work
+ * item) and mounts a filesystem made beforehand on a second device, with
+ * nothing in between; forty rounds.
+ */
+TEST_F(disk, identity_never_matches_a_later_filesystem)
+{
+	char img[PATH_MAX], name[16];
+	struct filter_counters c;
+	struct disk other = { .loop_fd = -1, .mount_fd = -1, .in_fd = -1 };
+	struct disk *cur = &self->d, *next = &other;
+	int rounds = 40, fd;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	snprintf(img, sizeof(img), "%s/other.img", self->fs.root);
+	fd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, DISK_SIZE));
+	close(fd);
+	other.loop_fd = loop_attach(&other, img, self->fs.root);
+	ASSERT_LE(0, other.loop_fd);
+	snprintf(other.mnt, sizeof(other.mnt), "%s", self->d.mnt);
+
+	/* FID events: a sent one must not pin the mount and stop the test. */
+	self->fan_fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID |
+				     FAN_CLOEXEC, O_RDONLY);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, attach_subtree(self->fan_fd, self->d.mount_fd));
+	/* The attachment pins nothing: the filesystem unmounts. */
+	close(self->d.in_fd);
+	close(self->d.mount_fd);
+	self->d.in_fd = -1;
+	self->d.mount_fd = -1;
+
+	for (int i = 0; i < rounds; i++) {
+		struct disk *t;
+
+		ASSERT_EQ(0, make_ext2(next->dev));
+		ASSERT_EQ(0, umount2(cur->mnt, 0)) TH_LOG("%s", strerror(errno));
+		cur->mounted = 0;
+		/* An RCU grace period and the work item that frees it. */
+		usleep(500000);
+		ASSERT_EQ(0, mount(next->dev, next->mnt, "ext2", 0, NULL));
+		next->mounted = 1;
+		ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+					   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+					   FAN_CLOSE_WRITE, AT_FDCWD, next->mnt));
+		snprintf(name, sizeof(name), "f%d", i);
+		ASSERT_EQ(0, touch_write(next->mnt, name));
+		t = cur;
+		cur = next;
+		next = t;
+	}
+	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
+	EXPECT_EQ(rounds, c.seen);
+	EXPECT_EQ(rounds, c.skipped);
+	EXPECT_EQ(0, c.sent);
+	if (other.mounted)
+		umount2(other.mnt, 0);
+	other.mounted = 0;
+	disk_release(&other);
 }
 
 /*

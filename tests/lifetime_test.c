@@ -3,10 +3,14 @@
  * Lifetime rules, checked with the series' test module
  * (lib/test_fanotify_filter.ko, $FANFILTER_TEST_MODULE) and its filter
  * "test_verdict": a module whose init has registered a filter but then
- * fails never offers it, and a reconfiguration that returns the old state
- * instead of a new one is refused without freeing that state.
+ * fails never offers it, a reconfiguration that returns the old state
+ * instead of a new one is refused without freeing that state, and one
+ * group's slow reconfiguration holds up no other group.
  */
 #include "fanfilter_test.h"
+
+#include <time.h>
+
 #include "kselftest_harness.h"
 
 #define TEST_MODULE "test_fanotify_filter"
@@ -15,8 +19,10 @@
 /* Verdicts of include/linux/fanotify_filter.h, which is not uapi. */
 #define VERDICT_SEND 0
 #define VERDICT_SKIP 1
-/* Flag of the 8-byte args: ->reconfigure() returns the old state. */
+/* Flags of the 8-byte args: ->reconfigure() returns the old state... */
 #define TEST_VERDICT_RECONFIG_RETURN_OLD 2
+/* ...or takes 2 s. */
+#define TEST_VERDICT_RECONFIG_SLOW 4
 
 /* The args of test_verdict: the short form is the verdict alone. */
 struct verdict_args {
@@ -178,6 +184,62 @@ TEST_F(lifetime, reconfigure_returning_old_state_is_refused)
 	EXPECT_EQ(1, events_of_write(&self->fs, self->fan_fd, "c"));
 	EXPECT_FALSE(kmsg_splat(self->kmsg_fd, line, sizeof(line)))
 		TH_LOG("%s", line);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int slow_reconfigure(void *arg)
+{
+	struct verdict_args va = {
+		.verdict = VERDICT_SEND,
+		.flags = TEST_VERDICT_RECONFIG_SLOW,
+	};
+	struct fanotify_filter_args fa = {
+		.name = TEST_FILTER,
+		.args = (uintptr_t)&va,
+		.args_size = sizeof(va),
+	};
+
+	return ioctl(*(int *)arg, FAN_IOC_RECONFIG_FILTER, &fa) ? errno : 0;
+}
+
+/*
+ * Changes of a filter are serialized per group: while one group's
+ * ->reconfigure() takes 2 s, another group attaches and detaches at once.
+ */
+TEST_F(lifetime, slow_reconfigure_holds_up_no_other_group)
+{
+	struct timespec t0;
+	double took;
+	int other, slow;
+	pid_t pid;
+
+	if (!kmod_loaded(TEST_MODULE))
+		ASSERT_EQ(0, kmod_load(self->ko, ""));
+	ASSERT_EQ(0, attach_verdict(self->fan_fd, VERDICT_SEND));
+	other = fs_group(self->fs.root, 0, FAN_CLOSE_WRITE);
+	ASSERT_LE(0, other);
+
+	slow = self->fan_fd;
+	pid = fork();
+	if (pid == 0)
+		_exit(slow_reconfigure(&slow));
+	ASSERT_LT(0, pid);
+	/* Well inside the 2 s of the slow ->reconfigure(). */
+	usleep(300000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_EQ(0, attach_verdict(other, VERDICT_SKIP));
+	EXPECT_EQ(0, filter_detach(other));
+	took = seconds_since(&t0);
+	EXPECT_LT(took, 0.5) TH_LOG("attach and detach took %.2f s", took);
+	EXPECT_EQ(0, child_wait(pid, 10000));
+	close(other);
 }
 
 TEST_HARNESS_MAIN

@@ -24,7 +24,7 @@ struct stress {
 	int in_fd, out_fd;
 	atomic_int stop;
 	atomic_long attaches, reconfigs, detaches, closes, rmmods, events;
-	atomic_long bpf_registers;
+	atomic_long bpf_registers, revocations;
 	atomic_int failures;
 };
 
@@ -95,14 +95,15 @@ static void *control(void *arg)
 	while (!atomic_load(&s->stop)) {
 		ssize_t n;
 
+		/* ENOENT: module away; EPERM: disabled, or revoked. */
 		if (subtree_attach(s, fd, FAN_IOC_ADD_FILTER, s->in_fd) == 0) {
 			atomic_fetch_add(&s->attaches, 1);
-		} else if (errno != ENOENT) {	/* module away */
+		} else if (errno != ENOENT && errno != EPERM) {
 			fail(s, "attach", errno);
 		}
 		if (subtree_attach(s, fd, FAN_IOC_RECONFIG_FILTER, s->out_fd) == 0)
 			atomic_fetch_add(&s->reconfigs, 1);
-		else if (errno != ENOENT)
+		else if (errno != ENOENT && errno != EPERM)
 			fail(s, "reconfig", errno);
 		while ((n = read(fd, buf, sizeof(buf))) > 0) {
 			struct fanotify_event_metadata *md = (void *)buf;
@@ -204,6 +205,30 @@ static void *control_policy(void *arg)
 	return NULL;
 }
 
+#define SUBTREE_ENABLED "/sys/fs/fanotify/filters/subtree/enabled"
+
+/*
+ * The administrator disables "subtree" and enables it again, revoking its
+ * attachments while they filter, attach and reconfigure; ENOENT while the
+ * module is away.
+ */
+static void *revoker(void *arg)
+{
+	struct stress *s = arg;
+
+	while (!atomic_load(&s->stop)) {
+		if (!write_text(SUBTREE_ENABLED, "0"))
+			atomic_fetch_add(&s->revocations, 1);
+		else if (errno != ENOENT)
+			fail(s, "disable", errno);
+		usleep(5000);
+		if (write_text(SUBTREE_ENABLED, "1") && errno != ENOENT)
+			fail(s, "enable", errno);
+		usleep(20000);
+	}
+	return NULL;
+}
+
 /* Groups that are closed with a filter still attached. */
 static void *churn(void *arg)
 {
@@ -220,7 +245,7 @@ static void *churn(void *arg)
 				  FAN_CLOSE_WRITE, AT_FDCWD, s->fs.root))
 			fail(s, "mark of group to close", errno);
 		if (subtree_attach(s, fd, FAN_IOC_ADD_FILTER, s->in_fd) &&
-		    errno != ENOENT)
+		    errno != ENOENT && errno != EPERM)
 			fail(s, "attach to group to close", errno);
 		usleep(1000);
 		close(fd);
@@ -322,6 +347,7 @@ TEST_F_TIMEOUT(stress, race_control_against_event_storm, 7200)
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, control_policy, s));
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, churn, s));
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, remover, s));
+	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, revoker, s));
 	if (!access(bpf_path("fanfilter-bpf"), X_OK))
 		ASSERT_EQ(0, pthread_create(&threads[n++], NULL, bpf_churn, s));
 
@@ -335,14 +361,17 @@ TEST_F_TIMEOUT(stress, race_control_against_event_storm, 7200)
 	       atomic_load(&s->reconfigs), atomic_load(&s->detaches),
 	       atomic_load(&s->closes), atomic_load(&s->rmmods),
 	       atomic_load(&s->events));
-	TH_LOG("%ld BPF filter registrations", atomic_load(&s->bpf_registers));
+	TH_LOG("%ld BPF filter registrations, %ld revocations",
+	       atomic_load(&s->bpf_registers), atomic_load(&s->revocations));
 	EXPECT_EQ(0, atomic_load(&s->failures));
 	/* Every race was exercised. */
 	EXPECT_LT(0, atomic_load(&s->attaches));
 	EXPECT_LT(0, atomic_load(&s->reconfigs));
 	EXPECT_LT(0, atomic_load(&s->closes));
+	EXPECT_LT(0, atomic_load(&s->revocations));
 	if (!module_loaded())
 		ASSERT_EQ(0, module_load());
+	write_text(SUBTREE_ENABLED, "1");
 
 	close(s->in_fd);
 	close(s->out_fd);

@@ -82,7 +82,7 @@ TEST_F(subtree, filter_keeps_inside_only)
 	EXPECT_FALSE(event_paths_has(&ev, self->fs.out, "d"));
 
 	/* The kernel's own account of the same four events. */
-	filter_fdinfo(self->fan_fd, line, sizeof(line));
+	filter_fdinfo_counters(self->fan_fd, line, sizeof(line));
 	snprintf(want, sizeof(want),
 		 "fanotify filter:%s seen:4 skipped:2 sent:2 denied:0 invalid:0\n",
 		 subtree_filter());

@@ -8,7 +8,7 @@
 SEC("struct_ops/filter")
 int BPF_PROG(peek_filter, struct fanotify_filter_event *event)
 {
-	__u64 hidden = *(volatile __u64 *)((char *)event + 8);
+	__u64 hidden = *(volatile __u64 *)(event + 1);
 
 	return hidden ? FAN_FILTER_SEND : FAN_FILTER_SKIP;
 }
