@@ -2,7 +2,7 @@
 
 //! One fsnotify event as a filter sees it.
 
-use super::{Denial, InodeSet, Process, Verdict};
+use super::{Denial, InodeSet, Kuid, Process, Verdict};
 use core::{marker::PhantomData, mem::MaybeUninit, ptr};
 use kernel::{
     bindings,
@@ -163,14 +163,14 @@ impl<'a> Event<'a> {
         })
     }
 
-    /// Effective user id, in the initial user namespace, of the process
-    /// that caused the event; `None` if the actor is unknown (see
-    /// [`Event::actor`]).
-    pub fn actor_euid(&self) -> Option<u32> {
-        let mut uid = 0;
-        // SAFETY: called during a filter call (type invariant); `uid` is
-        // writable.
-        unsafe { bindings::fanotify_filter_actor_euid(&mut uid) }.then_some(uid)
+    /// Effective user of the process that caused the event; `None` if the
+    /// actor is unknown (see [`Event::actor`]).
+    pub fn actor_euid(&self) -> Option<Kuid> {
+        // `INVALID_UID` until the C side fills it in.
+        let mut uid = bindings::kuid_t { val: u32::MAX };
+        // SAFETY: no precondition (it reads the current task's
+        // credentials); `uid` is writable.
+        unsafe { bindings::fanotify_filter_actor_euid(&mut uid) }.then(|| Kuid::from_raw(uid))
     }
 
     /// Where the event's object is, relative to the directories of `set`:

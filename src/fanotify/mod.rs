@@ -28,7 +28,7 @@ mod process;
 
 pub use event::{Actor, Event, EventMask, Permission, Place};
 pub use inode_set::{InodeSet, OwnedInodeSet};
-pub use process::Process;
+pub use process::{Kuid, Process};
 
 use core::marker::PhantomData;
 use kernel::{

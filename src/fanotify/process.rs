@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! References to processes that filters name.
+//! References to processes and users that filters name.
 
 use core::ptr::NonNull;
 use kernel::{bindings, error::from_err_ptr, prelude::*};
@@ -57,3 +57,42 @@ impl Drop for Process {
 unsafe impl Send for Process {}
 // SAFETY: a shared `Process` only offers its address for comparison.
 unsafe impl Sync for Process {}
+
+/// A user, as the kernel knows it (`kuid_t`, never `INVALID_UID`): taken
+/// from a number of the caller's user namespace when a filter is attached
+/// or reconfigured, compared with an event's actor's effective uid.
+#[derive(Clone, Copy)]
+pub struct Kuid(bindings::kuid_t);
+
+impl Kuid {
+    /// The user whose uid is `uid` in the calling task's user namespace;
+    /// `EINVAL` if it has no mapping there.
+    ///
+    /// Call it from `init()` (the attaching task) or `reconfigure()` (the
+    /// task that reconfigures), never from `filter()`, where the calling
+    /// task is the event's actor and the namespace is the actor's.
+    pub fn from_current_ns(uid: u32) -> Result<Self> {
+        // `INVALID_UID` until the C side fills it in.
+        let mut kuid = bindings::kuid_t { val: u32::MAX };
+        // SAFETY: no precondition; `kuid` is writable.
+        if unsafe { bindings::fanotify_filter_kuid(uid, &mut kuid) } {
+            Ok(Self(kuid))
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    /// Wraps a uid the kernel gave (`current_euid()`).
+    pub(super) fn from_raw(kuid: bindings::kuid_t) -> Self {
+        Self(kuid)
+    }
+}
+
+impl PartialEq for Kuid {
+    /// `uid_eq()`.
+    fn eq(&self, other: &Self) -> bool {
+        self.0.val == other.0.val
+    }
+}
+
+impl Eq for Kuid {}

@@ -8,7 +8,8 @@
 //!
 //! tgids are those of the attacher's pid namespace, resolved at attach to
 //! references, so that a process that later reuses a number never matches;
-//! uids are those of the initial user namespace. Events a kernel thread
+//! uids are those of the caller's user namespace, mapped when the filter is
+//! attached or reconfigured (an unmapped one: `EINVAL`). Events a kernel thread
 //! raises (kernfs, delayed `__fput()`) have no known actor and are sent.
 //! Root only: a filter by actor would tell an unprivileged listener who
 //! causes events, which fanotify hides from it.
@@ -19,13 +20,13 @@ use super::{
     args::{self, ActorArgs},
     roots::processes,
 };
-use crate::fanotify::{self, Event, Filter, Process, StateRef, Verdict};
+use crate::fanotify::{self, Event, Filter, Kuid, Process, StateRef, Verdict};
 use kernel::{c_str, prelude::*, sync::Arc};
 
 /// Who the filter is about.
 pub(crate) struct Actors {
     processes: KVec<Process>,
-    uids: KVec<u32>,
+    uids: KVec<Kuid>,
     exclude: bool,
     not_self: bool,
     /// The process that attached the filter, kept across reconfigurations.
@@ -43,7 +44,7 @@ impl Actors {
     pub(crate) fn from_args(parsed: ActorArgs<'_>, attacher: Arc<Process>) -> Result<Self> {
         let mut uids = KVec::with_capacity(parsed.uids.len(), GFP_KERNEL_ACCOUNT)?;
         for uid in parsed.uids.iter() {
-            uids.push(uid, GFP_KERNEL_ACCOUNT)?;
+            uids.push(Kuid::from_current_ns(uid)?, GFP_KERNEL_ACCOUNT)?;
         }
         Ok(Self {
             processes: processes(parsed.tgids)?,

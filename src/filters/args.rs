@@ -249,7 +249,8 @@ pub struct ActorArgs<'a> {
     pub not_self: bool,
     /// tgids (`__s32`, each > 0), 0 ..= [`MAX_IDS`].
     pub tgids: Words<'a>,
-    /// Effective uids (`__u32`, any value), 0 ..= [`MAX_IDS`].
+    /// Effective uids (`__u32`; the filter maps them, refusing unmapped
+    /// ones such as `(uid_t)-1`), 0 ..= [`MAX_IDS`].
     pub uids: Words<'a>,
 }
 

@@ -90,8 +90,9 @@ struct fan_name_pattern {
 /*
  * "actor": send only events caused by one of the processes (tgids of the
  * attacher's pid namespace, which must be live: ESRCH otherwise) or
- * effective uids (initial user namespace), or with FAN_ACTOR_EXCLUDE only
- * events caused by others.  FAN_ACTOR_NOT_SELF also skips the events of the
+ * effective uids (of the caller's user namespace at attach or reconfigure,
+ * which must map them: EINVAL otherwise), or with FAN_ACTOR_EXCLUDE only events caused by
+ * others.  FAN_ACTOR_NOT_SELF also skips the events of the
  * process that attached the filter; without ids it is only accepted
  * together with FAN_ACTOR_EXCLUDE.  Events raised by kernel threads have no
  * known actor and are sent.  Root only.

@@ -31,7 +31,7 @@ impl FilterError {
             ),
             (_, libc::ENOENT) => "no filter is attached to this fanotify group".into(),
             (_, libc::EPERM) => format!(
-                "filter '{name}' needs CAP_SYS_ADMIN (/sys/fs/fanotify/filters/{name}/unprivileged is 0)"
+                "filter '{name}' needs CAP_SYS_ADMIN (/sys/fs/fanotify/filters/{name}/unprivileged is 0), or the administrator disabled it (enabled is 0)"
             ),
             (Op::Attach, libc::EBUSY) => {
                 "this fanotify group has a filter already: detach it or reconfigure it".into()

@@ -110,8 +110,18 @@ impl EventLine<'_> {
 /// The counters line printed when a watch or guard stops.
 pub fn counters_text(c: &Counters) -> String {
     format!(
-        "kernel filter {}: seen {} skipped {} sent {} denied {} invalid {}",
-        c.filter, c.seen, c.skipped, c.sent, c.denied, c.invalid
+        "kernel filter {}: seen {} skipped {} sent {} denied {} invalid {}{}",
+        c.filter,
+        c.seen,
+        c.skipped,
+        c.sent,
+        c.denied,
+        c.invalid,
+        if c.revoked {
+            " (revoked by the administrator)"
+        } else {
+            ""
+        }
     )
 }
 

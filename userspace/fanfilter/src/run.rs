@@ -94,7 +94,11 @@ fn list() -> Result<(), Failure> {
     }
     let mut out = io::stdout().lock();
     for f in filters {
-        let who = if f.unprivileged { "anyone" } else { "root" };
+        let who = match (f.enabled, f.unprivileged) {
+            (false, _) => "disabled by the administrator",
+            (true, true) => "anyone",
+            (true, false) => "root",
+        };
         let _ = writeln!(
             out,
             "{} ({who})\n    {}\n    args: {}",
@@ -654,9 +658,9 @@ mod tests {
 
     #[test]
     fn denial_trace_lines() {
-        let l = "       cat-1234    [001] .....   12.345678: filter_verdict: group=00000000deadbeef filter=guard mask=0x10000 verdict=deny ret=-1\n";
+        let l = "       cat-1234    [001] .....   12.345678: filter_verdict: id=3 filter=guard dev=0:22 ino=4711 mask=0x10000 verdict=deny ret=-1\n";
         assert_eq!(parse_denial(l), Some(("cat".into(), 1234, 0x10000)));
-        let l = " my-prog-x-77 [000] ...1. 1.0: filter_verdict: group=0 filter=guard mask=0x40000 verdict=deny ret=-1";
+        let l = " my-prog-x-77 [000] ...1. 1.0: filter_verdict: id=12 filter=guard dev=8:1 ino=2 mask=0x40000 verdict=deny ret=-1";
         assert_eq!(parse_denial(l), Some(("my-prog-x".into(), 77, 0x40000)));
         assert_eq!(parse_denial("# tracer: nop"), None);
     }

@@ -17,6 +17,9 @@ pub struct FilterInfo {
     pub args: String,
     /// Whether callers without CAP_SYS_ADMIN may attach it.
     pub unprivileged: bool,
+    /// Whether the administrator lets anyone attach it (`enabled`; kernels
+    /// without the switch: always).
+    pub enabled: bool,
 }
 
 fn read_trimmed(p: &Path) -> io::Result<String> {
@@ -40,6 +43,11 @@ pub fn list_filters_in(dir: &Path) -> io::Result<Vec<FilterInfo>> {
             description: read_trimmed(&p.join("description"))?,
             args: read_trimmed(&p.join("args"))?,
             unprivileged: read_trimmed(&p.join("unprivileged"))? == "1",
+            enabled: match read_trimmed(&p.join("enabled")) {
+                Ok(v) => v == "1",
+                Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+                Err(e) => return Err(e),
+            },
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -55,6 +63,9 @@ pub struct Counters {
     pub sent: u64,
     pub denied: u64,
     pub invalid: u64,
+    /// The administrator revoked the attachment (`enabled` 0): the filter
+    /// is no longer called.
+    pub revoked: bool,
 }
 
 /// Parse an fdinfo text: `Ok(None)` if no filter is attached, an error if
@@ -73,6 +84,10 @@ pub fn parse_fdinfo(text: &str) -> Result<Option<Counters>, String> {
     for w in words {
         let (k, v) = w.split_once(':').ok_or(line)?;
         let v: u64 = v.parse().map_err(|_| line.to_string())?;
+        if k == "revoked" {
+            c.revoked = v != 0;
+            continue;
+        }
         let slot = match k {
             "seen" => &mut c.seen,
             "skipped" => &mut c.skipped,

@@ -5,7 +5,7 @@ use fanfilter::sysfs::*;
 #[test]
 fn fdinfo_with_and_without_a_filter() {
     let text = "pos:\t0\nflags:\t02004000\nfanotify flags:10 event-flags:0\n\
-                fanotify filter:subtree seen:120 skipped:100 sent:20 denied:0 invalid:0\n\
+                fanotify filter:subtree seen:120 skipped:100 sent:20 denied:0 invalid:0 revoked:1 id:7\n\
                 fanotify ino:5 sdev:1 mflags:0 mask:100 ignored_mask:0\n";
     assert_eq!(
         parse_fdinfo(text).unwrap(),
@@ -15,8 +15,16 @@ fn fdinfo_with_and_without_a_filter() {
             skipped: 100,
             sent: 20,
             denied: 0,
-            invalid: 0
+            invalid: 0,
+            revoked: true
         })
+    );
+    // Kernels before the administrator's switch have no "revoked".
+    assert!(
+        !parse_fdinfo("fanotify filter:x seen:1 skipped:1 sent:0 denied:0 invalid:0\n")
+            .unwrap()
+            .unwrap()
+            .revoked
     );
     assert_eq!(
         parse_fdinfo("fanotify flags:10 event-flags:0\n").unwrap(),
@@ -39,11 +47,15 @@ fn filters_are_listed_sorted_with_their_files() {
         std::fs::write(d.join("args"), "u32 version;\n").unwrap();
         std::fs::write(d.join("unprivileged"), format!("{unpriv}\n")).unwrap();
     }
+    std::fs::write(dir.join("guard/enabled"), "0\n").unwrap();
     let l = list_filters_in(&dir).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(l.len(), 2);
     assert_eq!(l[0].name, "guard");
     assert!(!l[0].unprivileged);
+    assert!(!l[0].enabled);
+    // No "enabled" file (an older kernel): enabled.
+    assert!(l[1].enabled);
     assert_eq!(l[1].description, "subtree does things");
     assert_eq!(l[1].args, "u32 version;");
     assert!(l[1].unprivileged);

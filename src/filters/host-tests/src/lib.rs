@@ -747,7 +747,7 @@ mod unit {
                 uids: vec![],
             }
         );
-        // uids take any value, root's included.
+        // The parser takes any uid, root's included; the filter maps them.
         let a_args = actor_args(1, &[], &[0, 1000, u32::MAX]);
         let a = parse_actor(&a_args).unwrap();
         assert_eq!(
