@@ -293,6 +293,14 @@ TEST_F(bpf, guard_arguments_are_checked)
 	EXPECT_EQ(ESRCH, errno);
 	close(not_a_pidfd[0]);
 
+	/* A thread's pidfd names a thread, not a process. */
+	not_a_pidfd[0] = syscall(__NR_pidfd_open, getpid(), O_EXCL /* PIDFD_THREAD */);
+	ASSERT_LE(0, not_a_pidfd[0]);
+	EXPECT_EQ(-1, attach_bpf_args(perm, "bpf_guard", self->in_fd, NULL,
+				      not_a_pidfd, 1, FAN_FILTER_BPF_ARGS_VERSION, 0));
+	EXPECT_EQ(EINVAL, errno);
+	close(not_a_pidfd[0]);
+
 	/* A directory fd is no pidfd. */
 	not_a_pidfd[0] = self->in_fd;
 	EXPECT_EQ(-1, attach_bpf_args(perm, "bpf_guard", self->in_fd, NULL,
