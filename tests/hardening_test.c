@@ -601,7 +601,8 @@ TEST_F(disk, guard_denies_disconnected_dentries_to_non_exempt)
  * item) and mounts a filesystem made beforehand on a second device, with
  * nothing in between; forty rounds.
  */
-TEST_F(disk, identity_never_matches_a_later_filesystem)
+/* 40 mkfs and mounts, half a second apart: past the default 30 s. */
+TEST_F_TIMEOUT(disk, identity_never_matches_a_later_filesystem, 300)
 {
 	char img[PATH_MAX], name[16];
 	struct filter_counters c;
