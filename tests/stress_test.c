@@ -210,7 +210,7 @@ static void *control_policy(void *arg)
 /*
  * The administrator disables "subtree" and enables it again, revoking its
  * attachments while they filter, attach and reconfigure; ENOENT while the
- * module is away.
+ * module is away, ENODEV while its sysfs directory is being removed.
  */
 static void *revoker(void *arg)
 {
@@ -219,10 +219,11 @@ static void *revoker(void *arg)
 	while (!atomic_load(&s->stop)) {
 		if (!write_text(SUBTREE_ENABLED, "0"))
 			atomic_fetch_add(&s->revocations, 1);
-		else if (errno != ENOENT)
+		else if (errno != ENOENT && errno != ENODEV)
 			fail(s, "disable", errno);
 		usleep(5000);
-		if (write_text(SUBTREE_ENABLED, "1") && errno != ENOENT)
+		if (write_text(SUBTREE_ENABLED, "1") && errno != ENOENT &&
+		    errno != ENODEV)
 			fail(s, "enable", errno);
 		usleep(20000);
 	}
