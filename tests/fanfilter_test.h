@@ -80,8 +80,9 @@ static inline int touch_write(const char *dir, const char *name)
 	return close(fd);
 }
 
-static inline int filter_attach(int fan_fd, const char *name,
-				const void *args, __u32 args_size)
+/* FAN_IOC_ADD_FILTER or FAN_IOC_RECONFIG_FILTER (@cmd) of @name. */
+static inline int filter_ioctl(int fan_fd, unsigned long cmd, const char *name,
+			       const void *args, __u32 args_size)
 {
 	struct fanotify_filter_args fa = {
 		.args = (uintptr_t)args,
@@ -89,19 +90,20 @@ static inline int filter_attach(int fan_fd, const char *name,
 	};
 
 	snprintf(fa.name, sizeof(fa.name), "%s", name);
-	return ioctl(fan_fd, FAN_IOC_ADD_FILTER, &fa);
+	return ioctl(fan_fd, cmd, &fa);
+}
+
+static inline int filter_attach(int fan_fd, const char *name,
+				const void *args, __u32 args_size)
+{
+	return filter_ioctl(fan_fd, FAN_IOC_ADD_FILTER, name, args, args_size);
 }
 
 static inline int filter_reconfig(int fan_fd, const char *name,
 				  const void *args, __u32 args_size)
 {
-	struct fanotify_filter_args fa = {
-		.args = (uintptr_t)args,
-		.args_size = args_size,
-	};
-
-	snprintf(fa.name, sizeof(fa.name), "%s", name);
-	return ioctl(fan_fd, FAN_IOC_RECONFIG_FILTER, &fa);
+	return filter_ioctl(fan_fd, FAN_IOC_RECONFIG_FILTER, name, args,
+			    args_size);
 }
 
 static inline int filter_detach(int fan_fd)
