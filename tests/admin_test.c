@@ -119,11 +119,7 @@ FIXTURE(revoke) {
 FIXTURE_SETUP(revoke)
 {
 	self->fan_fd = -1;
-	ASSERT_EQ(0, test_fs_setup(&self->fs));
-	ASSERT_EQ(0, touch_write(self->fs.in, "f"));
-	ASSERT_EQ(0, touch_write(self->fs.out, "g"));
-	self->in_fd = open(self->fs.in, O_RDONLY | O_DIRECTORY);
-	ASSERT_LE(0, self->in_fd);
+	ASSERT_EQ(0, test_fs_with_files(&self->fs, &self->in_fd));
 }
 
 FIXTURE_TEARDOWN(revoke)

@@ -42,13 +42,9 @@ FIXTURE(bpf) {
 FIXTURE_SETUP(bpf)
 {
 	self->l.pid = 0;
-	ASSERT_EQ(0, test_fs_setup(&self->fs));
-	ASSERT_EQ(0, touch_write(self->fs.in, "f"));
-	ASSERT_EQ(0, touch_write(self->fs.out, "g"));
+	ASSERT_EQ(0, test_fs_with_files(&self->fs, &self->in_fd));
 	self->fan_fd = fs_group(self->fs.root, 0, FAN_CLOSE_WRITE);
 	ASSERT_LE(0, self->fan_fd);
-	self->in_fd = open(self->fs.in, O_RDONLY | O_DIRECTORY);
-	ASSERT_LE(0, self->in_fd);
 }
 
 FIXTURE_TEARDOWN(bpf)

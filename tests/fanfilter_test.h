@@ -80,6 +80,23 @@ static inline int touch_write(const char *dir, const char *name)
 	return close(fd);
 }
 
+/*
+ * test_fs_setup() with in/f and out/g written, and a directory fd of in/
+ * in *@in_fd: 0, or -1 (nothing is left set up).
+ */
+static inline int test_fs_with_files(struct test_fs *fs, int *in_fd)
+{
+	if (test_fs_setup(fs))
+		return -1;
+	if (!touch_write(fs->in, "f") && !touch_write(fs->out, "g")) {
+		*in_fd = open(fs->in, O_RDONLY | O_DIRECTORY);
+		if (*in_fd >= 0)
+			return 0;
+	}
+	test_fs_teardown(fs);
+	return -1;
+}
+
 /* FAN_IOC_ADD_FILTER or FAN_IOC_RECONFIG_FILTER (@cmd) of @name. */
 static inline int filter_ioctl(int fan_fd, unsigned long cmd, const char *name,
 			       const void *args, __u32 args_size)
