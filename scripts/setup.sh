@@ -12,6 +12,9 @@ APT_PACKAGES=(
 	kmod qemu-system-x86 python3-venv make xz-utils perl gcc libc6-dev git
 	python3-matplotlib rsync python3-ply python3-git inotify-tools fatrace
 	dwarves bpftool libbpf-dev
+	# mkfs.nilfs2: hardening_test's snapshot, a root of its own on a
+	# superblock, as an NFS export mounted apart has.
+	nilfs-tools
 )
 BINDGEN_VERSION=0.69.5
 VIRTME_NG_VERSION=1.42

@@ -3,7 +3,9 @@
  * Where a filter must not guess: fanotify's own early returns (objects
  * that are neither regular files nor directories) come before the filter;
  * a dentry whose place is unknown (disconnected, from open_by_handle_at())
- * is sent by "subtree" and denied by "guard"; a tgid names the process
+ * is sent by "subtree" and denied by "guard", unless its filesystem holds
+ * none of the set's directories; the root of a nilfs2 snapshot ends a walk
+ * as a filesystem's root does; a tgid names the process
  * that had it at attach time, not a later one that reuses the number; and
  * events raised by kernel threads, which have no actor, are sent by
  * "actor"; and a released group's filter denies nothing.
@@ -16,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <linux/loop.h>
+#include <linux/nilfs2_api.h>
 
 #include "kselftest_harness.h"
 
@@ -587,6 +590,55 @@ TEST_F(disk, guard_denies_disconnected_dentries_to_non_exempt)
 }
 
 /*
+ * A filesystem that holds none of the set's directories holds nothing
+ * inside them: even a disconnected dentry there is outside.  The set is the
+ * tmpfs's in/, the events come from the disk.
+ */
+TEST_F(disk, subtree_skips_disconnected_dentries_of_other_filesystems)
+{
+	struct filter_counters c;
+	struct fid_events *ev;
+	int in_fd, fd;
+
+	ev = calloc(1, sizeof(*ev));
+	ASSERT_NE(NULL, ev);
+	in_fd = open(self->fs.in, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, in_fd);
+	self->fan_fd = fs_group(self->d.mnt, FAN_REPORT_FID, FAN_OPEN);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, attach_subtree(self->fan_fd, in_fd));
+	close(in_fd);
+
+	fd = open_by_handle_at(self->d.mount_fd, self->d.fh, O_RDONLY);
+	ASSERT_LE(0, fd);
+	close(fd);
+
+	ASSERT_EQ(0, read_fid_events(self->fan_fd, ev));
+	EXPECT_EQ(0, fid_events_count_fid(ev, self->d.fh, FAN_OPEN));
+	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
+	EXPECT_EQ(1, c.seen);
+	EXPECT_EQ(1, c.skipped);
+	EXPECT_EQ(0, c.sent);
+	free(ev);
+}
+
+/* Nor does a fail-closed guard of another filesystem deny it. */
+TEST_F(disk, guard_allows_disconnected_dentries_of_other_filesystems)
+{
+	pid_t self_pid = getpid();
+	int in_fd;
+
+	in_fd = open(self->fs.in, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, in_fd);
+	self->fan_fd = perm_group(self->d.mnt, 0);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, attach_guard(self->fan_fd, in_fd, &self_pid, 1));
+	close(in_fd);
+
+	EXPECT_EQ(0, run_in_child(open_handle_errno, &self->d, 1000));
+}
+
+/*
  * Directory identities hold their superblock: after an unmount, a new
  * filesystem whose superblock gets the old one's memory must not match.
  * By construction the identity repeats: each mount is a fresh ext2 whose
@@ -657,6 +709,249 @@ TEST_F_TIMEOUT(disk, identity_never_matches_a_later_filesystem, 300)
 		umount2(other.mnt, 0);
 	other.mounted = 0;
 	disk_release(&other);
+}
+
+/*
+ * A root that is not the filesystem's: a nilfs2 snapshot mounted beside the
+ * live filesystem is a tree of its own on the same superblock (as an NFS
+ * export mounted on its own is), not a disconnected dentry.  A walk ends
+ * at its root like at the filesystem's: outside, unless it met a directory
+ * of the set on the way.  A snapshot's copy of a directory has the
+ * directory's inode number and generation: it is that directory.
+ */
+#define NILFS_SIZE (32 << 20)
+
+struct snapshot {
+	struct disk d;		/* the live filesystem, in d.mnt */
+	char snap[PATH_MAX];	/* its snapshot, mounted */
+	int snap_mounted;
+};
+
+static const char *const mkfs_nilfs2[] = {
+	"/usr/sbin/mkfs.nilfs2", "/sbin/mkfs.nilfs2",
+};
+
+/* mkfs.nilfs2 with 1 MiB segments on @img; 1 if there is no mkfs.nilfs2. */
+static int make_nilfs2(const char *img)
+{
+	const char *mkfs = NULL;
+	int status;
+	pid_t pid;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(mkfs_nilfs2); i++)
+		if (!mkfs && !access(mkfs_nilfs2[i], X_OK))
+			mkfs = mkfs_nilfs2[i];
+	if (!mkfs)
+		return 1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
+		execl(mkfs, "mkfs.nilfs2", "-q", "-f", "-B", "256", img,
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Make a checkpoint of the filesystem of @dir a snapshot: its number, or 0. */
+static __u64 nilfs2_snapshot(const char *dir)
+{
+	struct nilfs_cpmode mode = { .cm_mode = NILFS_SNAPSHOT };
+	__u64 cno = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (!ioctl(fd, NILFS_IOCTL_SYNC, &cno)) {
+		mode.cm_cno = cno;
+		if (ioctl(fd, NILFS_IOCTL_CHANGE_CPMODE, &mode))
+			cno = 0;
+	}
+	close(fd);
+	return cno;
+}
+
+/* Make, fill, snapshot and mount: NULL, or why not, *@skip as disk_make(). */
+static const char *snapshot_make(struct snapshot *s, const char *dir,
+				 int *skip)
+{
+	char img[PATH_MAX], opts[32];
+	int fd, ret;
+	__u64 cno;
+
+	*skip = 1;
+	snprintf(img, sizeof(img), "%s/nilfs2.img", dir);
+	fd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, NILFS_SIZE) || close(fd))
+		return "cannot make the image";
+	ret = make_nilfs2(img);
+	if (ret)
+		return ret > 0 ? "no mkfs.nilfs2" : "mkfs.nilfs2 failed";
+	s->d.loop_fd = loop_attach(&s->d, img, dir);
+	if (s->d.loop_fd < 0)
+		return "no loop device";
+	snprintf(s->d.mnt, sizeof(s->d.mnt), "%s/live", dir);
+	snprintf(s->snap, sizeof(s->snap), "%s/snapshot", dir);
+	if (mkdir(s->d.mnt, 0755) || mkdir(s->snap, 0755))
+		return "cannot make the mount points";
+	if (mount(s->d.dev, s->d.mnt, "nilfs2", 0, NULL))
+		return errno == ENODEV ? "no nilfs2" : "cannot mount nilfs2";
+	s->d.mounted = 1;
+
+	*skip = 0;
+	snprintf(s->d.f, sizeof(s->d.f), "%s/in", s->d.mnt);
+	if (mkdir(s->d.f, 0755) || touch_write(s->d.f, "f"))
+		return "cannot fill in/";
+	snprintf(s->d.f, sizeof(s->d.f), "%s/out", s->d.mnt);
+	if (mkdir(s->d.f, 0755) || touch_write(s->d.f, "g"))
+		return "cannot fill out/";
+	cno = nilfs2_snapshot(s->d.mnt);
+	if (!cno)
+		return "cannot make a snapshot";
+	snprintf(opts, sizeof(opts), "cp=%llu", (unsigned long long)cno);
+	if (mount(s->d.dev, s->snap, "nilfs2", MS_RDONLY, opts))
+		return "cannot mount the snapshot";
+	s->snap_mounted = 1;
+	snprintf(s->d.f, sizeof(s->d.f), "%s/in", s->d.mnt);
+	s->d.in_fd = open(s->d.f, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->d.in_fd < 0)
+		return "cannot open in/";
+	return NULL;
+}
+
+static void snapshot_release(struct snapshot *s)
+{
+	if (s->snap_mounted && umount2(s->snap, 0))
+		umount2(s->snap, MNT_DETACH);
+	disk_release(&s->d);
+}
+
+FIXTURE(snapshot) {
+	struct test_fs fs;
+	struct snapshot s;
+	int fan_fd;
+};
+
+FIXTURE_SETUP(snapshot)
+{
+	const char *why;
+	int skip;
+
+	self->fan_fd = -1;
+	self->s.d.loop_fd = -1;
+	self->s.d.mount_fd = -1;
+	self->s.d.in_fd = -1;
+	ASSERT_EQ(0, test_fs_setup(&self->fs));
+	why = snapshot_make(&self->s, self->fs.root, &skip);
+	if (why) {
+		int err = errno;
+
+		snapshot_release(&self->s);
+		test_fs_teardown(&self->fs);
+		if (skip)
+			SKIP(return, "%s (%s)", why, strerror(err));
+		ASSERT_EQ(NULL, why) TH_LOG("%s: %s", why, strerror(err));
+	}
+}
+
+FIXTURE_TEARDOWN(snapshot)
+{
+	if (self->fan_fd >= 0)
+		close(self->fan_fd);
+	snapshot_release(&self->s);
+	test_fs_teardown(&self->fs);
+}
+
+/* @base/@name's file handle; NULL on failure. */
+static struct file_handle *handle_of(const char *base, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", base, name);
+	return path_handle(path);
+}
+
+static int open_close(const char *base, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", base, name);
+	fd = open(path, O_RDONLY);
+	return fd < 0 ? -1 : close(fd);
+}
+
+TEST_F(snapshot, subtree_places_snapshot_objects_by_their_own_tree)
+{
+	const char *live = self->s.d.mnt, *snap = self->s.snap;
+	struct file_handle *snap_g, *snap_f, *live_f, *live_g;
+	struct stat live_st, snap_st;
+	struct filter_counters c;
+	struct fid_events *ev;
+
+	/* The premise: one superblock, two roots. */
+	ASSERT_EQ(0, stat(live, &live_st));
+	ASSERT_EQ(0, stat(snap, &snap_st));
+	ASSERT_EQ(live_st.st_dev, snap_st.st_dev);
+	snap_g = handle_of(snap, "out/g");
+	snap_f = handle_of(snap, "in/f");
+	live_f = handle_of(live, "in/f");
+	live_g = handle_of(live, "out/g");
+	ASSERT_TRUE(snap_g && snap_f && live_f && live_g);
+	/* A snapshot's handles name its checkpoint: not the live files'. */
+	ASSERT_NE(0, memcmp(snap_f->f_handle, live_f->f_handle,
+			    live_f->handle_bytes));
+	ev = calloc(1, sizeof(*ev));
+	ASSERT_NE(NULL, ev);
+
+	self->fan_fd = fs_group(live, FAN_REPORT_FID, FAN_OPEN);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, attach_subtree(self->fan_fd, self->s.d.in_fd));
+	ASSERT_EQ(0, open_close(snap, "out/g"));
+	ASSERT_EQ(0, open_close(snap, "in/f"));
+	ASSERT_EQ(0, open_close(live, "in/f"));
+	ASSERT_EQ(0, open_close(live, "out/g"));
+
+	ASSERT_EQ(0, read_fid_events(self->fan_fd, ev));
+	/* The walk ended at the snapshot's root: outside, not unknown. */
+	EXPECT_EQ(0, fid_events_count_fid(ev, snap_g, FAN_OPEN));
+	EXPECT_EQ(1, fid_events_count_fid(ev, snap_f, FAN_OPEN));
+	EXPECT_EQ(1, fid_events_count_fid(ev, live_f, FAN_OPEN));
+	EXPECT_EQ(0, fid_events_count_fid(ev, live_g, FAN_OPEN));
+	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
+	EXPECT_EQ(4, c.seen);
+	EXPECT_EQ(2, c.skipped);
+	EXPECT_EQ(2, c.sent);
+	free(ev);
+	free(snap_g);
+	free(snap_f);
+	free(live_f);
+	free(live_g);
+}
+
+TEST_F(snapshot, guard_allows_what_a_snapshot_holds_outside)
+{
+	pid_t self_pid = getpid();
+	char snap_out[PATH_MAX], snap_in[PATH_MAX], live_out[PATH_MAX];
+
+	snprintf(snap_out, sizeof(snap_out), "%s/out", self->s.snap);
+	snprintf(snap_in, sizeof(snap_in), "%s/in", self->s.snap);
+	snprintf(live_out, sizeof(live_out), "%s/out", self->s.d.mnt);
+	self->fan_fd = perm_group(self->s.d.mnt, 0);
+	ASSERT_LE(0, self->fan_fd);
+	ASSERT_EQ(0, attach_guard(self->fan_fd, self->s.d.in_fd, &self_pid, 1));
+
+	/* Fail closed denies only what may be inside: not the whole tree. */
+	EXPECT_EQ(0, child_open(snap_out, "g", O_RDONLY));
+	EXPECT_EQ(EPERM, child_open(snap_in, "f", O_RDONLY));
+	EXPECT_EQ(0, child_open(live_out, "g", O_RDONLY));
 }
 
 /*

@@ -96,11 +96,10 @@ static void *control(void *arg)
 		ssize_t n;
 
 		/* ENOENT: module away; EPERM: disabled, or revoked. */
-		if (subtree_attach(s, fd, FAN_IOC_ADD_FILTER, s->in_fd) == 0) {
+		if (subtree_attach(s, fd, FAN_IOC_ADD_FILTER, s->in_fd) == 0)
 			atomic_fetch_add(&s->attaches, 1);
-		} else if (errno != ENOENT && errno != EPERM) {
+		else if (errno != ENOENT && errno != EPERM)
 			fail(s, "attach", errno);
-		}
 		if (subtree_attach(s, fd, FAN_IOC_RECONFIG_FILTER, s->out_fd) == 0)
 			atomic_fetch_add(&s->reconfigs, 1);
 		else if (errno != ENOENT && errno != EPERM)
