@@ -4,8 +4,9 @@
  * that are neither regular files nor directories) come before the filter;
  * a dentry whose place is unknown (disconnected, from open_by_handle_at())
  * is sent by "subtree" and denied by "guard", unless its filesystem holds
- * none of the set's directories; the root of a nilfs2 snapshot ends a walk
- * as a filesystem's root does; a tgid names the process
+ * none of the set's directories; so is what hangs from another root than
+ * the set's directories (a nilfs2 snapshot's), and a root too deep to
+ * find is refused; a tgid names the process
  * that had it at attach time, not a later one that reuses the number; and
  * events raised by kernel threads, which have no actor, are sent by
  * "actor"; and a released group's filter denies nothing.
@@ -639,6 +640,86 @@ TEST_F(disk, guard_allows_disconnected_dentries_of_other_filesystems)
 }
 
 /*
+ * However many filesystems the set's directories are on: one on each of
+ * five tmpfs mounts, more than a set once noted, tell nothing about the
+ * disk, which holds none of them.
+ */
+#define MANY_FILESYSTEMS 5
+
+TEST_F(disk, subtree_skips_disconnected_dentries_beside_many_filesystems)
+{
+	char mnt[MANY_FILESYSTEMS][PATH_MAX];
+	int fds[MANY_FILESYSTEMS], mounted = 0, fd;
+	struct fan_subtree_args *args;
+	struct filter_counters c;
+	__u32 size;
+
+	for (; mounted < MANY_FILESYSTEMS; mounted++) {
+		snprintf(mnt[mounted], sizeof(mnt[0]), "%s/fs%d",
+			 self->fs.root, mounted);
+		ASSERT_EQ(0, mkdir(mnt[mounted], 0755));
+		ASSERT_EQ(0, mount("fanfilter", mnt[mounted], "tmpfs", 0,
+				   "size=1m"));
+		fds[mounted] = open(mnt[mounted], O_RDONLY | O_DIRECTORY);
+		ASSERT_LE(0, fds[mounted]);
+	}
+	self->fan_fd = fs_group(self->d.mnt, FAN_REPORT_FID, FAN_OPEN);
+	ASSERT_LE(0, self->fan_fd);
+	args = subtree_args(fds, MANY_FILESYSTEMS, &size);
+	ASSERT_NE(NULL, args);
+	ASSERT_EQ(0, filter_attach(self->fan_fd, subtree_filter(), args, size));
+	free(args);
+
+	fd = open_by_handle_at(self->d.mount_fd, self->d.fh, O_RDONLY);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
+	EXPECT_EQ(1, c.seen);
+	EXPECT_EQ(1, c.skipped);
+	EXPECT_EQ(0, c.sent);
+	while (mounted--) {
+		close(fds[mounted]);
+		umount2(mnt[mounted], MNT_DETACH);
+	}
+}
+
+/*
+ * A root deeper than walks go (FANOTIFY_FILTER_MAX_DEPTH, 2048 ancestors)
+ * is refused with ELOOP and nothing is attached: finding the root it hangs
+ * from would be a walk without bound (in part under rename_lock), and no
+ * walk could reach it from below.  One at depth 1001 is accepted.
+ */
+#define TOO_DEEP 2050
+
+TEST_F(hardening, roots_deeper_than_walks_go_are_refused)
+{
+	int dir = dup(self->in_fd), mid = -1, next;
+
+	ASSERT_LE(0, dir);
+	for (int depth = 1; depth <= TOO_DEEP; depth++) {
+		ASSERT_EQ(0, mkdirat(dir, "d", 0755));
+		next = openat(dir, "d", O_RDONLY | O_DIRECTORY);
+		ASSERT_LE(0, next);
+		if (depth == 1000)
+			mid = dup(next);
+		close(dir);
+		dir = next;
+	}
+	ASSERT_LE(0, mid);
+	self->fan_fd = fs_group(self->fs.root, 0, FAN_CLOSE_WRITE);
+	ASSERT_LE(0, self->fan_fd);
+	errno = 0;
+	EXPECT_EQ(-1, attach_subtree(self->fan_fd, dir));
+	EXPECT_EQ(ELOOP, errno);
+	EXPECT_EQ(-1, filter_detach(self->fan_fd));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, attach_subtree(self->fan_fd, mid));
+	EXPECT_EQ(0, filter_detach(self->fan_fd));
+	close(mid);
+	close(dir);
+}
+
+/*
  * Directory identities hold their superblock: after an unmount, a new
  * filesystem whose superblock gets the old one's memory must not match.
  * By construction the identity repeats: each mount is a fresh ext2 whose
@@ -714,10 +795,11 @@ TEST_F_TIMEOUT(disk, identity_never_matches_a_later_filesystem, 300)
 /*
  * A root that is not the filesystem's: a nilfs2 snapshot mounted beside the
  * live filesystem is a tree of its own on the same superblock (as an NFS
- * export mounted on its own is), not a disconnected dentry.  A walk ends
- * at its root like at the filesystem's: outside, unless it met a directory
- * of the set on the way.  A snapshot's copy of a directory has the
- * directory's inode number and generation: it is that directory.
+ * export mounted on its own is).  A walk that meets no directory of the
+ * set ends outside only at the root the set's directories hang from; at
+ * the other, the tree above is unseen: unknown.  A snapshot's copy of a
+ * directory has the directory's inode number and generation: it is that
+ * directory.
  */
 #define NILFS_SIZE (32 << 20)
 
@@ -888,55 +970,149 @@ static int open_close(const char *base, const char *name)
 	return fd < 0 ? -1 : close(fd);
 }
 
-TEST_F(snapshot, subtree_places_snapshot_objects_by_their_own_tree)
+/* The handles of live/ and snapshot/'s in/f and out/g. */
+struct snapshot_handles {
+	struct file_handle *live_f, *live_g, *snap_f, *snap_g;
+};
+
+static int snapshot_handles_get(struct snapshot_handles *h,
+				const struct snapshot *s)
 {
-	const char *live = self->s.d.mnt, *snap = self->s.snap;
-	struct file_handle *snap_g, *snap_f, *live_f, *live_g;
-	struct stat live_st, snap_st;
-	struct filter_counters c;
-	struct fid_events *ev;
-
-	/* The premise: one superblock, two roots. */
-	ASSERT_EQ(0, stat(live, &live_st));
-	ASSERT_EQ(0, stat(snap, &snap_st));
-	ASSERT_EQ(live_st.st_dev, snap_st.st_dev);
-	snap_g = handle_of(snap, "out/g");
-	snap_f = handle_of(snap, "in/f");
-	live_f = handle_of(live, "in/f");
-	live_g = handle_of(live, "out/g");
-	ASSERT_TRUE(snap_g && snap_f && live_f && live_g);
-	/* A snapshot's handles name its checkpoint: not the live files'. */
-	ASSERT_NE(0, memcmp(snap_f->f_handle, live_f->f_handle,
-			    live_f->handle_bytes));
-	ev = calloc(1, sizeof(*ev));
-	ASSERT_NE(NULL, ev);
-
-	self->fan_fd = fs_group(live, FAN_REPORT_FID, FAN_OPEN);
-	ASSERT_LE(0, self->fan_fd);
-	ASSERT_EQ(0, attach_subtree(self->fan_fd, self->s.d.in_fd));
-	ASSERT_EQ(0, open_close(snap, "out/g"));
-	ASSERT_EQ(0, open_close(snap, "in/f"));
-	ASSERT_EQ(0, open_close(live, "in/f"));
-	ASSERT_EQ(0, open_close(live, "out/g"));
-
-	ASSERT_EQ(0, read_fid_events(self->fan_fd, ev));
-	/* The walk ended at the snapshot's root: outside, not unknown. */
-	EXPECT_EQ(0, fid_events_count_fid(ev, snap_g, FAN_OPEN));
-	EXPECT_EQ(1, fid_events_count_fid(ev, snap_f, FAN_OPEN));
-	EXPECT_EQ(1, fid_events_count_fid(ev, live_f, FAN_OPEN));
-	EXPECT_EQ(0, fid_events_count_fid(ev, live_g, FAN_OPEN));
-	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
-	EXPECT_EQ(4, c.seen);
-	EXPECT_EQ(2, c.skipped);
-	EXPECT_EQ(2, c.sent);
-	free(ev);
-	free(snap_g);
-	free(snap_f);
-	free(live_f);
-	free(live_g);
+	h->live_f = handle_of(s->d.mnt, "in/f");
+	h->live_g = handle_of(s->d.mnt, "out/g");
+	h->snap_f = handle_of(s->snap, "in/f");
+	h->snap_g = handle_of(s->snap, "out/g");
+	return h->live_f && h->live_g && h->snap_f && h->snap_g ? 0 : -1;
 }
 
-TEST_F(snapshot, guard_allows_what_a_snapshot_holds_outside)
+static void snapshot_handles_put(struct snapshot_handles *h)
+{
+	free(h->live_f);
+	free(h->live_g);
+	free(h->snap_f);
+	free(h->snap_g);
+}
+
+/*
+ * Attach subtree with the directories @rel (relative to @s: "live/in" or
+ * "snapshot/in"), open and close in/f and out/g of both trees, and check
+ * which of the four events were sent: @sent, bits 0..3 for live in/f,
+ * live out/g, snapshot in/f, snapshot out/g.
+ */
+static void snapshot_expect_sent(struct __test_metadata *_metadata,
+				 struct snapshot *s, int *fan_fd,
+				 const char *const *rel, int nr, unsigned int sent)
+{
+	struct fan_subtree_args *args;
+	struct file_handle *fh[4];
+	struct snapshot_handles h;
+	__u32 size;
+	struct filter_counters c;
+	struct fid_events *ev;
+	int fds[2], n_sent = 0;
+	char path[PATH_MAX];
+
+	ASSERT_EQ(0, snapshot_handles_get(&h, s));
+	/* A snapshot's handles name its checkpoint: not the live files'. */
+	ASSERT_NE(0, memcmp(h.snap_f->f_handle, h.live_f->f_handle,
+			    h.live_f->handle_bytes));
+	fh[0] = h.live_f;
+	fh[1] = h.live_g;
+	fh[2] = h.snap_f;
+	fh[3] = h.snap_g;
+	ev = calloc(1, sizeof(*ev));
+	ASSERT_NE(NULL, ev);
+	for (int i = 0; i < nr; i++) {
+		/* s->snap is <dir>/snapshot, s->d.mnt <dir>/live. */
+		snprintf(path, sizeof(path), "%s", s->snap);
+		*strrchr(path, '/') = '\0';
+		snprintf(path + strlen(path), sizeof(path) - strlen(path),
+			 "/%s", rel[i]);
+		fds[i] = open(path, O_RDONLY | O_DIRECTORY);
+		ASSERT_LE(0, fds[i]);
+	}
+	*fan_fd = fs_group(s->d.mnt, FAN_REPORT_FID, FAN_OPEN);
+	ASSERT_LE(0, *fan_fd);
+	args = subtree_args(fds, nr, &size);
+	ASSERT_NE(NULL, args);
+	ASSERT_EQ(0, filter_attach(*fan_fd, subtree_filter(), args, size));
+	free(args);
+	for (int i = 0; i < nr; i++)
+		close(fds[i]);
+	ASSERT_EQ(0, open_close(s->d.mnt, "in/f"));
+	ASSERT_EQ(0, open_close(s->d.mnt, "out/g"));
+	ASSERT_EQ(0, open_close(s->snap, "in/f"));
+	ASSERT_EQ(0, open_close(s->snap, "out/g"));
+
+	ASSERT_EQ(0, read_fid_events(*fan_fd, ev));
+	for (int i = 0; i < 4; i++) {
+		int want = !!(sent & (1U << i));
+
+		EXPECT_EQ(want, fid_events_count_fid(ev, fh[i], FAN_OPEN))
+			TH_LOG("event %d", i);
+		n_sent += want;
+	}
+	ASSERT_EQ(0, filter_counters(*fan_fd, &c));
+	EXPECT_EQ(4, c.seen);
+	EXPECT_EQ(4 - n_sent, c.skipped);
+	EXPECT_EQ(n_sent, c.sent);
+	free(ev);
+	snapshot_handles_put(&h);
+}
+
+/* The events of snapshot_expect_sent(). */
+enum { LIVE_F = 1, LIVE_G = 2, SNAP_F = 4, SNAP_G = 8 };
+
+/*
+ * The premise of the tests below: one superblock, two roots, the
+ * snapshot's root not the filesystem's.
+ */
+static void snapshot_premise(struct __test_metadata *_metadata,
+			     const struct snapshot *s)
+{
+	struct stat live_st, snap_st;
+
+	ASSERT_EQ(0, stat(s->d.mnt, &live_st));
+	ASSERT_EQ(0, stat(s->snap, &snap_st));
+	ASSERT_EQ(live_st.st_dev, snap_st.st_dev);
+}
+
+/*
+ * in/ of the live tree: the snapshot's out/g hangs from another root than
+ * the set's directory, which may be below a directory of the set for all
+ * the walk can see: unknown, sent.  The snapshot's in/ has the live in/'s
+ * identity: inside.
+ */
+TEST_F(snapshot, subtree_sends_what_hangs_from_another_root)
+{
+	static const char *const live_in[] = { "live/in" };
+
+	snapshot_premise(_metadata, &self->s);
+	snapshot_expect_sent(_metadata, &self->s, &self->fan_fd, live_in, 1,
+			     LIVE_F | SNAP_F | SNAP_G);
+}
+
+/* in/ of the snapshot: now the live tree hangs from another root. */
+TEST_F(snapshot, subtree_ends_outside_at_the_root_its_directories_hang_from)
+{
+	static const char *const snap_in[] = { "snapshot/in" };
+
+	snapshot_premise(_metadata, &self->s);
+	snapshot_expect_sent(_metadata, &self->s, &self->fan_fd, snap_in, 1,
+			     LIVE_F | LIVE_G | SNAP_F);
+}
+
+/* Directories under both roots: no root is above all of them. */
+TEST_F(snapshot, subtree_knows_no_outside_when_directories_hang_from_two_roots)
+{
+	static const char *const both[] = { "live/in", "snapshot/in" };
+
+	snapshot_premise(_metadata, &self->s);
+	snapshot_expect_sent(_metadata, &self->s, &self->fan_fd, both, 2,
+			     LIVE_F | LIVE_G | SNAP_F | SNAP_G);
+}
+
+TEST_F(snapshot, guard_denies_what_hangs_from_another_root)
 {
 	pid_t self_pid = getpid();
 	char snap_out[PATH_MAX], snap_in[PATH_MAX], live_out[PATH_MAX];
@@ -948,8 +1124,8 @@ TEST_F(snapshot, guard_allows_what_a_snapshot_holds_outside)
 	ASSERT_LE(0, self->fan_fd);
 	ASSERT_EQ(0, attach_guard(self->fan_fd, self->s.d.in_fd, &self_pid, 1));
 
-	/* Fail closed denies only what may be inside: not the whole tree. */
-	EXPECT_EQ(0, child_open(snap_out, "g", O_RDONLY));
+	/* Fail closed where the place is unknown, not on the whole tree. */
+	EXPECT_EQ(EPERM, child_open(snap_out, "g", O_RDONLY));
 	EXPECT_EQ(EPERM, child_open(snap_in, "f", O_RDONLY));
 	EXPECT_EQ(0, child_open(live_out, "g", O_RDONLY));
 }

@@ -37,8 +37,10 @@ pub enum Place {
     Outside,
     /// At or below one of them.
     Inside,
-    /// Cannot be told: no object, a disconnected dentry, a chain of
-    /// ancestors deeper than the walk's bound, an inode with no name.
+    /// Cannot be told: no object, a walk that ends at a root other than the
+    /// one the set's directories hang from (a disconnected dentry, another
+    /// NFS export mounted apart), a chain of ancestors deeper than the
+    /// walk's bound, an inode with no name.
     Unknown,
 }
 

@@ -6,8 +6,9 @@
 //! without a trip to user space. Other events are sent unchanged.
 //!
 //! It fails closed: an object whose place cannot be told (a disconnected
-//! dentry from `open_by_handle_at()` or nfsd, a chain deeper than the walk's
-//! bound) is denied to non-exempt processes, and kernel threads are never
+//! dentry from `open_by_handle_at()` or nfsd, another root than the one the
+//! protected directories hang from, a chain deeper than the walk's bound)
+//! is denied to non-exempt processes, and kernel threads are never
 //! exempt. Exempt processes are held by reference, so a process that later
 //! reuses an exempt pid number is not exempt. The threat model is in
 //! `Documentation/design.md`.

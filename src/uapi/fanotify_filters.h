@@ -33,7 +33,8 @@ struct fan_subtree_args {
  * those of the attacher's pid namespace and must name live processes
  * (ESRCH otherwise); the filter holds the processes, not the numbers, so a
  * process that later reuses a number is not exempt.  Objects whose place
- * cannot be told (disconnected dentries) are denied: guard fails closed.
+ * cannot be told (disconnected dentries, roots other than the one the
+ * directories hang from) are denied: guard fails closed.
  */
 #define FAN_GUARD_ARGS_VERSION	1
 #define FAN_GUARD_MAX_EXEMPT	64
