@@ -639,15 +639,30 @@ TEST_F(disk, guard_allows_disconnected_dentries_of_other_filesystems)
 	EXPECT_EQ(0, run_in_child(open_handle_errno, &self->d, 1000));
 }
 
+/* Open and close @base/@name: 0, or -1. */
+static int open_close(const char *base, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", base, name);
+	fd = open(path, O_RDONLY);
+	return fd < 0 ? -1 : close(fd);
+}
+
 /*
  * However many filesystems the set's directories are on: one on each of
  * five tmpfs mounts, more than a set once noted, tell nothing about the
- * disk, which holds none of them.
+ * disk, which holds none of them, and each of the five is still found.
+ * Marking them in another order than the set lists them gives their
+ * superblocks ids out of order, so the set's table of superblocks is
+ * filled in the middle too.
  */
 #define MANY_FILESYSTEMS 5
 
 TEST_F(disk, subtree_skips_disconnected_dentries_beside_many_filesystems)
 {
+	static const int mark_order[MANY_FILESYSTEMS] = { 4, 2, 0, 3, 1 };
 	char mnt[MANY_FILESYSTEMS][PATH_MAX];
 	int fds[MANY_FILESYSTEMS], mounted = 0, fd;
 	struct fan_subtree_args *args;
@@ -660,11 +675,17 @@ TEST_F(disk, subtree_skips_disconnected_dentries_beside_many_filesystems)
 		ASSERT_EQ(0, mkdir(mnt[mounted], 0755));
 		ASSERT_EQ(0, mount("fanfilter", mnt[mounted], "tmpfs", 0,
 				   "size=1m"));
+		ASSERT_EQ(0, touch_write(mnt[mounted], "f"));
 		fds[mounted] = open(mnt[mounted], O_RDONLY | O_DIRECTORY);
 		ASSERT_LE(0, fds[mounted]);
 	}
 	self->fan_fd = fs_group(self->d.mnt, FAN_REPORT_FID, FAN_OPEN);
 	ASSERT_LE(0, self->fan_fd);
+	for (int i = 0; i < MANY_FILESYSTEMS; i++)
+		ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+					   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+					   FAN_OPEN, AT_FDCWD,
+					   mnt[mark_order[i]]));
 	args = subtree_args(fds, MANY_FILESYSTEMS, &size);
 	ASSERT_NE(NULL, args);
 	ASSERT_EQ(0, filter_attach(self->fan_fd, subtree_filter(), args, size));
@@ -673,10 +694,12 @@ TEST_F(disk, subtree_skips_disconnected_dentries_beside_many_filesystems)
 	fd = open_by_handle_at(self->d.mount_fd, self->d.fh, O_RDONLY);
 	ASSERT_LE(0, fd);
 	close(fd);
+	for (int i = 0; i < MANY_FILESYSTEMS; i++)
+		ASSERT_EQ(0, open_close(mnt[i], "f"));
 	ASSERT_EQ(0, filter_counters(self->fan_fd, &c));
-	EXPECT_EQ(1, c.seen);
+	EXPECT_EQ(1 + MANY_FILESYSTEMS, c.seen);
 	EXPECT_EQ(1, c.skipped);
-	EXPECT_EQ(0, c.sent);
+	EXPECT_EQ(MANY_FILESYSTEMS, c.sent);
 	while (mounted--) {
 		close(fds[mounted]);
 		umount2(mnt[mounted], MNT_DETACH);
@@ -684,28 +707,29 @@ TEST_F(disk, subtree_skips_disconnected_dentries_beside_many_filesystems)
 }
 
 /*
- * A root deeper than walks go (FANOTIFY_FILTER_MAX_DEPTH, 2048 ancestors)
- * is refused with ELOOP and nothing is attached: finding the root it hangs
- * from would be a walk without bound (in part under rename_lock), and no
- * walk could reach it from below.  One at depth 1001 is accepted.
+ * A directory whose root is further than walks go (FANOTIFY_FILTER_MAX_DEPTH,
+ * 2048 steps) is refused with ELOOP and nothing is attached: finding it is
+ * a walk like the others, with the same bound.  One exactly 2048 steps
+ * below its root is accepted.
  */
-#define TOO_DEEP 2050
+#define MAX_DEPTH 2048
 
 TEST_F(hardening, roots_deeper_than_walks_go_are_refused)
 {
-	int dir = dup(self->in_fd), mid = -1, next;
+	int dir = dup(self->in_fd), deepest_ok = -1, next;
 
+	/* in/ is 1 step below the tmpfs root; d number k is 1 + k steps. */
 	ASSERT_LE(0, dir);
-	for (int depth = 1; depth <= TOO_DEEP; depth++) {
+	for (int steps = 2; steps <= MAX_DEPTH + 1; steps++) {
 		ASSERT_EQ(0, mkdirat(dir, "d", 0755));
 		next = openat(dir, "d", O_RDONLY | O_DIRECTORY);
 		ASSERT_LE(0, next);
-		if (depth == 1000)
-			mid = dup(next);
+		if (steps == MAX_DEPTH)
+			deepest_ok = dup(next);
 		close(dir);
 		dir = next;
 	}
-	ASSERT_LE(0, mid);
+	ASSERT_LE(0, deepest_ok);
 	self->fan_fd = fs_group(self->fs.root, 0, FAN_CLOSE_WRITE);
 	ASSERT_LE(0, self->fan_fd);
 	errno = 0;
@@ -713,9 +737,9 @@ TEST_F(hardening, roots_deeper_than_walks_go_are_refused)
 	EXPECT_EQ(ELOOP, errno);
 	EXPECT_EQ(-1, filter_detach(self->fan_fd));
 	EXPECT_EQ(ENOENT, errno);
-	EXPECT_EQ(0, attach_subtree(self->fan_fd, mid));
+	EXPECT_EQ(0, attach_subtree(self->fan_fd, deepest_ok));
 	EXPECT_EQ(0, filter_detach(self->fan_fd));
-	close(mid);
+	close(deepest_ok);
 	close(dir);
 }
 
@@ -958,16 +982,6 @@ static struct file_handle *handle_of(const char *base, const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", base, name);
 	return path_handle(path);
-}
-
-static int open_close(const char *base, const char *name)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", base, name);
-	fd = open(path, O_RDONLY);
-	return fd < 0 ? -1 : close(fd);
 }
 
 /* The handles of live/ and snapshot/'s in/f and out/g. */

@@ -66,7 +66,9 @@ impl OwnedInodeSet {
     }
 
     /// Adds the directory that the caller's file descriptor `fd` refers to.
-    /// `EBADF` for a bad (or `O_PATH`) fd, `ENOTDIR`, `ENOSPC` when full.
+    /// `EBADF` for a bad (or `O_PATH`) fd, `ENOTDIR`, `ENOSPC` when full,
+    /// `ELOOP` when its root is further than walks go; on error the set is
+    /// unchanged.
     pub fn add_dir_fd(&mut self, fd: i32) -> Result {
         // SAFETY: `self.set` is valid (type invariant) and `&mut self`
         // guarantees that no lookup runs concurrently.
