@@ -30,7 +30,8 @@ pub enum FidKind {
     NewDirName,
 }
 
-/// One info record of an event.
+/// One info record of an event.  Fd numbers here are numbers only: the fds
+/// are owned by an [`OwnedEvent`], if anyone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Info<'a> {
     Fid {
@@ -49,7 +50,8 @@ pub enum Info<'a> {
     Unknown(u8),
 }
 
-/// One event as the kernel wrote it.
+/// One event as the kernel wrote it: numbers, owning nothing (see
+/// [`OwnedEvent`] for the fds).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawEvent<'a> {
     pub mask: u64,
@@ -130,8 +132,57 @@ fn parse_fid(rec: &[u8], kind: FidKind, at: usize) -> Result<Info<'_>, ParseErro
     })
 }
 
-/// Parse a buffer read from a fanotify fd.
-pub fn parse_events(buf: &[u8]) -> Result<Vec<RawEvent<'_>>, ParseError> {
+/// An event with the fds the kernel gave with it: the event's own fd and a
+/// pidfd record's.  They are closed when the event is dropped, unless
+/// taken with [`OwnedEvent::take_fd`].
+#[derive(Debug)]
+pub struct OwnedEvent<'a> {
+    raw: RawEvent<'a>,
+    fd: Option<OwnedFd>,
+    pidfd: Option<OwnedFd>,
+}
+
+impl<'a> OwnedEvent<'a> {
+    /// What the kernel wrote.
+    pub fn raw(&self) -> &RawEvent<'a> {
+        &self.raw
+    }
+
+    /// The event's fd, if it has one and it was not taken.
+    pub fn fd(&self) -> Option<BorrowedFd<'_>> {
+        self.fd.as_ref().map(|f| f.as_fd())
+    }
+
+    /// Take the event's fd: later calls return `None`.
+    pub fn take_fd(&mut self) -> Option<OwnedFd> {
+        self.fd.take()
+    }
+
+    /// The pidfd of the process that caused the event, if reported.
+    pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
+        self.pidfd.as_ref().map(|f| f.as_fd())
+    }
+}
+
+/// Wrap an fd number the caller owns; `None` for the kernel's "no fd"
+/// values (`FAN_NOFD`, `FAN_NOPIDFD`, `FAN_EPIDFD`: all negative).
+///
+/// # Safety
+///
+/// If `fd >= 0`, it is open and owned by nobody else: ownership passes to
+/// the result.
+unsafe fn own_fd(fd: i32) -> Option<OwnedFd> {
+    // SAFETY: the caller hands over `fd`, open and owned by nobody else.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Parse a buffer; with `take`, own each fd as soon as its number is read,
+/// so that on an error the fds read so far are closed with the events.
+///
+/// # Safety
+///
+/// With `take`, as [`take_events`].
+unsafe fn parse(buf: &[u8], take: bool) -> Result<Vec<OwnedEvent<'_>>, ParseError> {
     let mut out = Vec::new();
     let mut off = 0;
     while off < buf.len() {
@@ -146,15 +197,22 @@ pub fn parse_events(buf: &[u8]) -> Result<Vec<RawEvent<'_>>, ParseError> {
         if vers != METADATA_VERSION {
             return Err(err("unknown metadata version"));
         }
+        let fd = i32_at(rest, 16);
+        let mut ev = OwnedEvent {
+            raw: RawEvent {
+                mask: u64_at(rest, 8),
+                fd,
+                pid: i32_at(rest, 20),
+                info: Vec::new(),
+            },
+            // SAFETY: with `take`, the caller hands over the fds of the
+            // buffer's events; this is the one place this number is owned.
+            fd: if take { unsafe { own_fd(fd) } } else { None },
+            pidfd: None,
+        };
         if metadata_len < METADATA_LEN || event_len < metadata_len || event_len > rest.len() {
             return Err(err("event length out of bounds"));
         }
-        let mut ev = RawEvent {
-            mask: u64_at(rest, 8),
-            fd: i32_at(rest, 16),
-            pid: i32_at(rest, 20),
-            info: Vec::new(),
-        };
         let mut ioff = metadata_len;
         while ioff < event_len {
             let at = off + ioff;
@@ -179,7 +237,22 @@ pub fn parse_events(buf: &[u8]) -> Result<Vec<RawEvent<'_>>, ParseError> {
                 FAN_EVENT_INFO_TYPE_DFID_NAME => parse_fid(rec, FidKind::DirName, at)?,
                 FAN_EVENT_INFO_TYPE_OLD_DFID_NAME => parse_fid(rec, FidKind::OldDirName, at)?,
                 FAN_EVENT_INFO_TYPE_NEW_DFID_NAME => parse_fid(rec, FidKind::NewDirName, at)?,
-                FAN_EVENT_INFO_TYPE_PIDFD if ilen >= 8 => Info::Pidfd(i32_at(rec, 4)),
+                FAN_EVENT_INFO_TYPE_PIDFD if ilen >= 8 => {
+                    let pidfd = i32_at(rec, 4);
+                    // The kernel reports one pidfd per event: a second
+                    // record would name a number owned already.
+                    if take && ev.pidfd.is_some() {
+                        return Err(ParseError {
+                            offset: at,
+                            what: "second pidfd record",
+                        });
+                    }
+                    if take {
+                        // SAFETY: as for the event's fd above.
+                        ev.pidfd = unsafe { own_fd(pidfd) };
+                    }
+                    Info::Pidfd(pidfd)
+                }
                 FAN_EVENT_INFO_TYPE_ERROR if ilen >= 12 => Info::Error {
                     error: i32_at(rec, 4),
                     count: u32_at(rec, 8),
@@ -192,13 +265,84 @@ pub fn parse_events(buf: &[u8]) -> Result<Vec<RawEvent<'_>>, ParseError> {
                 }
                 t => Info::Unknown(t),
             };
-            ev.info.push(info);
+            ev.raw.info.push(info);
             ioff += ilen;
         }
         out.push(ev);
         off += event_len;
     }
     Ok(out)
+}
+
+/// Parse a buffer read from a fanotify fd, as numbers: no fd is taken, so
+/// the caller still owns (and must close) the fds it names.
+pub fn parse_events(buf: &[u8]) -> Result<Vec<RawEvent<'_>>, ParseError> {
+    // SAFETY: without `take` no fd number is owned.
+    let events = unsafe { parse(buf, false) }?;
+    Ok(events.into_iter().map(|e| e.raw).collect())
+}
+
+/// Parse a buffer read from a fanotify fd and own the fds its events carry.
+/// On a malformed buffer every fd read before the error is closed too.
+///
+/// # Safety
+///
+/// Every fd number the buffer's events carry (an event's `fd` and a
+/// `FAN_EVENT_INFO_TYPE_PIDFD` record's, when not negative) is open, owned by
+/// nobody else, and named once; ownership passes to this function.  A
+/// buffer just read from a fanotify fd is such a buffer; [`EventReader`]
+/// reads only those.
+pub unsafe fn take_events(buf: &[u8]) -> Result<Vec<OwnedEvent<'_>>, ParseError> {
+    // SAFETY: the caller hands over the buffer's fds.
+    unsafe { parse(buf, true) }
+}
+
+/// Reads events from a fanotify fd and owns the fds they carry.
+pub struct EventReader<'f> {
+    fan: BorrowedFd<'f>,
+    buf: Vec<u8>,
+}
+
+impl<'f> EventReader<'f> {
+    /// A reader of `fan` with a buffer of `size` bytes.  `EINVAL` if `fan`
+    /// is not a fanotify fd: only the kernel's buffers may hand fds over.
+    pub fn new(fan: BorrowedFd<'f>, size: usize) -> std::io::Result<Self> {
+        let what = fs::read_link(format!("/proc/self/fd/{}", fan.as_raw_fd()))?;
+        if what.as_os_str() != "anon_inode:[fanotify]" {
+            return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        Ok(EventReader {
+            fan,
+            buf: vec![0; size],
+        })
+    }
+
+    /// Read what is queued: `Ok(None)` when nothing is (`EAGAIN`), an empty
+    /// list after a signal, else the events.  A malformed buffer is
+    /// `InvalidData`, its fds closed.
+    pub fn read(&mut self) -> std::io::Result<Option<Vec<OwnedEvent<'_>>>> {
+        // SAFETY: `buf` is valid for writes of its length.
+        let n = unsafe {
+            libc::read(
+                self.fan.as_raw_fd(),
+                self.buf.as_mut_ptr().cast(),
+                self.buf.len(),
+            )
+        };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            return match e.kind() {
+                std::io::ErrorKind::WouldBlock => Ok(None),
+                std::io::ErrorKind::Interrupted => Ok(Some(Vec::new())),
+                _ => Err(e),
+            };
+        }
+        // SAFETY: `fan` is a fanotify fd (checked in `new`): the kernel just
+        // installed every fd that these bytes name, for this process alone.
+        unsafe { take_events(&self.buf[..n as usize]) }
+            .map(Some)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
 }
 
 /// Names of the event bits, in the order they are printed.
@@ -367,20 +511,13 @@ impl Resolver {
         }
     }
 
-    /// Resolve one raw event.  Takes ownership of its fd, if any.
-    pub fn event(&mut self, raw: &RawEvent<'_>) -> Event {
-        if raw.mask & libc::FAN_Q_OVERFLOW != 0 {
-            if raw.fd >= 0 {
-                // SAFETY: the kernel gave us this fd with the event.
-                drop(unsafe { OwnedFd::from_raw_fd(raw.fd) });
-            }
+    /// Resolve one event.  Takes its fd, if any, into [`Event::Object`].
+    pub fn event(&mut self, ev: &mut OwnedEvent<'_>) -> Event {
+        if ev.raw.mask & libc::FAN_Q_OVERFLOW != 0 {
             return Event::Overflow;
         }
-        let fd = (raw.fd >= 0).then(|| {
-            // SAFETY: the kernel gave us this fd with the event; nobody
-            // else owns it.
-            unsafe { OwnedFd::from_raw_fd(raw.fd) }
-        });
+        let fd = ev.take_fd();
+        let raw = &ev.raw;
         let mut path = fd.as_ref().and_then(|f| fd_path(f.as_fd()));
         let mut new_path = None;
         let mut object = None;

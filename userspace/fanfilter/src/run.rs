@@ -7,7 +7,7 @@ use fanfilter::args::{
 };
 use fanfilter::attach::{attach, detach, FilterError};
 use fanfilter::bpf::BpfFilters;
-use fanfilter::events::{parse_events, Event, Resolver};
+use fanfilter::events::{Event, EventReader, Resolver};
 use fanfilter::fanotify::{
     EventFFlags, Fanotify, FanotifyResponse, InitFlags, MarkFlags, MaskFlags, Response,
 };
@@ -15,7 +15,7 @@ use fanfilter::sysfs;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::io::{self, BufRead, BufReader, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
 /// A failure: the message and the documented exit status.
@@ -147,20 +147,6 @@ fn wait2(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> Result<(bool, bool), Failure> 
 }
 
 /// Read what the fanotify fd has: `Ok(None)` once it has nothing.
-fn read_some(fan: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Option<usize>, Failure> {
-    // SAFETY: `buf` is valid for writes of its length.
-    let n = unsafe { libc::read(fan.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-    if n >= 0 {
-        return Ok(Some(n as usize));
-    }
-    let e = io::Error::last_os_error();
-    match e.kind() {
-        io::ErrorKind::WouldBlock => Ok(None),
-        io::ErrorKind::Interrupted => Ok(Some(0)),
-        _ => Err(io_fail("reading events", e)),
-    }
-}
-
 fn comm_of(pid: i32) -> Option<String> {
     let c = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
     Some(c.trim_end_matches('\n').to_string())
@@ -327,7 +313,8 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         filter.as_ref().map_or("none", |f| f.name())
     );
 
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut reader =
+        EventReader::new(fan.as_fd(), 256 * 1024).map_err(|e| io_fail("fanotify fd", e))?;
     let mut overflows = 0u64;
     let mut stopping = false;
     let stdout = io::stdout();
@@ -339,13 +326,9 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         };
         stopping |= stop;
         let mut out = stdout.lock();
-        while let Some(n) = read_some(fan.as_fd(), &mut buf)? {
-            if n == 0 {
-                continue;
-            }
-            let raw = parse_events(&buf[..n]).map_err(|e| io_fail("events", e))?;
-            for r in &raw {
-                match resolver.event(r) {
+        while let Some(mut events) = reader.read().map_err(|e| io_fail("reading events", e))? {
+            for ev in &mut events {
+                match resolver.event(ev) {
                     Event::Overflow => {
                         overflows += 1;
                         if a.json {
@@ -522,7 +505,8 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
         None => (None, None),
     };
     let mut pipe = pipe.map(BufReader::new);
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut reader =
+        EventReader::new(fan.as_fd(), 64 * 1024).map_err(|e| io_fail("fanotify fd", e))?;
     let mut last_denied = 0;
     loop {
         // Without a trace pipe, look at the counters every second.
@@ -539,13 +523,10 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
         };
         // The filter answers every permission event itself; should one
         // reach us all the same, allow it rather than leave a process hanging.
-        while let Some(n) = read_some(fan.as_fd(), &mut buf)? {
-            for r in parse_events(&buf[..n]).map_err(|e| io_fail("events", e))? {
-                if r.fd >= 0 {
-                    // SAFETY: the kernel gave us this fd with the event.
-                    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(r.fd) };
-                    let _ =
-                        fan.write_response(FanotifyResponse::new(fd.as_fd(), Response::FAN_ALLOW));
+        while let Some(events) = reader.read().map_err(|e| io_fail("reading events", e))? {
+            for ev in &events {
+                if let Some(fd) = ev.fd() {
+                    let _ = fan.write_response(FanotifyResponse::new(fd, Response::FAN_ALLOW));
                 }
             }
         }
