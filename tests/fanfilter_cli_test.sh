@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..15"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -233,5 +233,19 @@ else
 	n=$((n + 1))
 	echo "ok $n - watch --bpf # SKIP no BPF filters in this kernel or build"
 fi
+
+# 15. its own output in the watched tree is not reported: no feedback loop
+d=$work/t15
+mkdir -p "$d"
+start_watch "$d/log" "$work/e15" "$d" --events modify
+r=$?
+echo x >"$d/f"
+sleep 1
+stop_watch INT
+rc=$?
+# Each line written to the log would be an event, and a line, again.
+lines=$(wc -l <"$d/log")
+grep -q " $d/f" "$d/log" && ! grep -q " $d/log" "$d/log" && ((lines < 10))
+ok $((r || rc || $?)) "watch does not report its own writes (no feedback loop)" "$d/log" "$work/e15"
 
 exit $((failed > 0))

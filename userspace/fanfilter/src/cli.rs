@@ -38,8 +38,10 @@ pub enum Command {
     /// --subtree to narrow it down in the kernel); otherwise, or with
     /// --inode, an inode mark on the directory PATH (its entries only).
     /// Several criteria are combined in the kernel by the "policy" filter
-    /// (all must pass).  Ctrl-C or SIGTERM detaches the filter and prints
-    /// the kernel's counters and any queue overflow to standard error.
+    /// (all must pass).  Events that fanfilter itself causes (its output
+    /// written below PATH) are never printed.  Ctrl-C or SIGTERM detaches
+    /// the filter and prints the kernel's counters and any queue overflow
+    /// to standard error.
     #[command(after_help = EXIT_CODES)]
     Watch(WatchArgs),
     /// Deny opens below DIR to every process but the exempt ones, in the
@@ -90,7 +92,8 @@ pub struct WatchArgs {
     /// Skip events caused by this effective uid (repeatable; root).
     #[arg(long, value_name = "UID")]
     pub exclude_uid: Vec<u32>,
-    /// Skip events caused by fanfilter itself (root).
+    /// Skip events caused by fanfilter itself already in the kernel, so
+    /// they are not even queued (root; they are never printed anyway).
     #[arg(long)]
     pub not_self: bool,
     /// Events to report, comma-separated.

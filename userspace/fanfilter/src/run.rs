@@ -316,6 +316,10 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     let mut reader =
         EventReader::new(fan.as_fd(), 256 * 1024).map_err(|e| io_fail("fanotify fd", e))?;
     let mut overflows = 0u64;
+    // Our own output may land in the watched tree (`watch / > log`): each
+    // line would be an event and a line again.  The kernel reports the
+    // pid in our pid namespace, as getpid() is.
+    let me = std::process::id() as i32;
     let mut stopping = false;
     let stdout = io::stdout();
     loop {
@@ -341,6 +345,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                             );
                         }
                     }
+                    Event::Object { pid, .. } if pid == me => {}
                     Event::Object {
                         mask,
                         pid,
