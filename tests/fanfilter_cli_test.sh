@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..15"
+echo "1..16"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -247,5 +247,38 @@ rc=$?
 lines=$(wc -l <"$d/log")
 grep -q " $d/f" "$d/log" && ! grep -q " $d/log" "$d/log" && ((lines < 10))
 ok $((r || rc || $?)) "watch does not report its own writes (no feedback loop)" "$d/log" "$work/e15"
+
+# 16. output it cannot write is an error (exit 1), not a quiet success:
+# a closed pipe, and a full filesystem
+d=$work/t16
+mkdir -p "$d"
+("$cli" watch "$d" --events create 2>"$work/e16"
+	echo $? >"$work/rc16") | head -n 1 >"$work/o16" &
+pipe=$!
+for _ in $(seq 200); do
+	grep -q '^fanfilter: watching' "$work/e16" 2>/dev/null && break
+	sleep 0.05
+done
+touch "$d/a"
+wait "$pipe" # head has its line and is gone: the next write meets EPIPE
+touch "$d/b" "$d/c"
+for _ in $(seq 100); do [[ -s $work/rc16 ]] && break; sleep 0.05; done
+pkill -INT -f "watch $d --events create"
+[[ $(cat "$work/rc16" 2>/dev/null) == 1 ]] && grep -q "writing events" "$work/e16" &&
+	[[ $(wc -l <"$work/o16") == 1 ]]
+r=$?
+full=$work/full
+mkdir -p "$full" && mount -t tmpfs -o size=4k fanfilter-full "$full"
+head -c 4096 /dev/zero >"$full/fill" 2>/dev/null
+start_watch "$full/out" "$work/e16b" "$d" --events create
+r2=$?
+for i in $(seq 50); do touch "$d/n$i"; done
+sleep 0.5
+kill -0 "$wpid" 2>/dev/null && kill -INT "$wpid"
+wait "$wpid"
+rc=$?
+umount "$full"
+((rc == 1)) && grep -q "writing events: No space left on device" "$work/e16b"
+ok $((r || r2 || $?)) "a closed pipe and a full disk end the watch with exit 1 and say why" "$work/e16" "$work/e16b"
 
 exit $((failed > 0))

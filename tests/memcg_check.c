@@ -4,7 +4,8 @@
  * it, so an unprivileged user cannot pin kernel memory outside its limits:
  * attaching "subtree" with 4096 roots to 8 groups from a child in a fresh
  * cgroup must raise that cgroup's memory.current by the size of the 8 root
- * sets (16384 slots of 24 bytes each), less what the per-CPU charge stocks
+ * sets (16384 slots of 24 bytes and a table of up to 4096 superblocks of
+ * 32 bytes each), less what the per-CPU charge stocks
  * can hide: memcg charges in batches of MEMCG_CHARGE_BATCH (64) pages and
  * keeps the rest of a batch per CPU, already counted, so one set of 96
  * pages alone moved memory.current by anything from 62 to 120 pages here.
@@ -16,8 +17,11 @@
 #include <sys/resource.h>
 
 #define NR_ROOTS	4096
-/* The set is at most a quarter full: 4 slots per root, 24 bytes each. */
-#define SET_BYTES	(4 * NR_ROOTS * 24)
+/*
+ * The set is at most a quarter full: 4 slots per root, 24 bytes each; then
+ * room for one superblock per root, 32 bytes each.
+ */
+#define SET_BYTES	(4 * NR_ROOTS * 24 + NR_ROOTS * 32)
 #define NR_GROUPS	8
 /* Most a CPU's charge stock holds: MEMCG_CHARGE_BATCH pages. */
 #define STOCK_BYTES	(64 * 4096L)

@@ -58,6 +58,14 @@ fn io_fail(what: &str, e: impl std::fmt::Display) -> Failure {
     fail(EXIT_RUNTIME, format!("{what}: {e}"))
 }
 
+/// Keep the first error of writing output: the command stops at the end of
+/// the batch, cleans up, and exits with it (a closed pipe, a full disk).
+fn note_write(result: io::Result<()>, error: &mut Option<io::Error>) {
+    if let Err(e) = result {
+        error.get_or_insert(e);
+    }
+}
+
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::List => list(),
@@ -99,13 +107,14 @@ fn list() -> Result<(), Failure> {
             (true, true) => "anyone",
             (true, false) => "root",
         };
-        let _ = writeln!(
+        writeln!(
             out,
             "{} ({who})\n    {}\n    args: {}",
             f.name, f.description, f.args
-        );
+        )
+        .map_err(|e| io_fail("writing", e))?;
     }
-    Ok(())
+    out.flush().map_err(|e| io_fail("writing", e))
 }
 
 /// SIGINT and SIGTERM, blocked and readable from an fd.
@@ -320,6 +329,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     // line would be an event and a line again.  The kernel reports the
     // pid in our pid namespace, as getpid() is.
     let me = std::process::id() as i32;
+    let mut write_error = None;
     let mut stopping = false;
     let stdout = io::stdout();
     loop {
@@ -335,15 +345,16 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                 match resolver.event(ev) {
                     Event::Overflow => {
                         overflows += 1;
-                        if a.json {
-                            let _ = writeln!(out, "{{\"time\":{:.6},\"overflow\":true}}", now().1);
+                        let written = if a.json {
+                            writeln!(out, "{{\"time\":{:.6},\"overflow\":true}}", now().1)
                         } else {
-                            let _ = writeln!(
+                            writeln!(
                                 out,
                                 "{} OVERFLOW events were lost: the queue was full",
                                 now().0
-                            );
-                        }
+                            )
+                        };
+                        note_write(written, &mut write_error);
                     }
                     Event::Object { pid, .. } if pid == me => {}
                     Event::Object {
@@ -362,22 +373,24 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                             comm: comm.as_deref(),
                         };
                         let (t, ts) = now();
-                        let _ = writeln!(
+                        let written = writeln!(
                             out,
                             "{}",
                             if a.json { line.json(ts) } else { line.text(&t) }
                         );
+                        note_write(written, &mut write_error);
                     }
                 }
             }
         }
-        if out.flush().is_err() {
-            // The reader went away (a closed pipe): stop as on a signal.
-            stopping = true;
-        }
+        note_write(out.flush(), &mut write_error);
         drop(out);
-        if stopping {
-            return finish(&fan, filter.as_ref().map(|f| f.name()), overflows);
+        if stopping || write_error.is_some() {
+            finish(&fan, filter.as_ref().map(|f| f.name()), overflows)?;
+            return match write_error {
+                Some(e) => Err(io_fail("writing events", e)),
+                None => Ok(()),
+            };
         }
     }
 }
@@ -513,6 +526,8 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
     let mut reader =
         EventReader::new(fan.as_fd(), 64 * 1024).map_err(|e| io_fail("fanotify fd", e))?;
     let mut last_denied = 0;
+    let mut write_error = None;
+    let mut write_error_told = false;
     loop {
         // Without a trace pipe, look at the counters every second.
         let stop = if let Some(p) = &pipe {
@@ -558,29 +573,41 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
                         pid,
                         comm: comm.as_deref(),
                     };
-                    if a.json {
-                        let _ = writeln!(out, "{}", denial_json(&line, now().1));
+                    let written = if a.json {
+                        writeln!(out, "{}", denial_json(&line, now().1))
                     } else {
-                        let _ = writeln!(out, "{}", denial_text(&line, &now().0));
-                    }
+                        writeln!(out, "{}", denial_text(&line, &now().0))
+                    };
+                    note_write(written, &mut write_error);
                 }
                 line.clear();
             }
         } else if let Ok(Some(c)) = sysfs::counters(fan.as_fd()) {
             if c.denied != last_denied {
-                let _ = writeln!(
+                let written = writeln!(
                     out,
                     "{} DENIED {} more (total {})",
                     now().0,
                     c.denied - last_denied,
                     c.denied
                 );
+                note_write(written, &mut write_error);
                 last_denied = c.denied;
             }
         }
-        let _ = out.flush();
+        note_write(out.flush(), &mut write_error);
+        // Unlike a watch, a guard keeps guarding when its log cannot be
+        // written: it says so once now, and exits with the error.
+        if let (Some(e), false) = (&write_error, write_error_told) {
+            eprintln!("fanfilter: writing denials: {e}; still guarding");
+            write_error_told = true;
+        }
         if stop {
-            return finish(&fan, Some("guard"), 0);
+            finish(&fan, Some("guard"), 0)?;
+            return match write_error {
+                Some(e) => Err(io_fail("writing denials", e)),
+                None => Ok(()),
+            };
         }
     }
 }
