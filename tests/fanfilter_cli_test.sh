@@ -260,7 +260,10 @@ for _ in $(seq 200); do
 	sleep 0.05
 done
 touch "$d/a"
-wait "$pipe" # head has its line and is gone: the next write meets EPIPE
+# Until head has its line and is gone (not "wait": that would wait for the
+# whole pipeline, whose watch waits for the next event): the next write
+# meets EPIPE.
+for _ in $(seq 100); do kill -0 "$pipe" 2>/dev/null || break; sleep 0.05; done
 touch "$d/b" "$d/c"
 for _ in $(seq 100); do [[ -s $work/rc16 ]] && break; sleep 0.05; done
 pkill -INT -f "watch $d --events create"
