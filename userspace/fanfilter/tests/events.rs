@@ -4,17 +4,8 @@
 use fanfilter::events::*;
 use fanfilter::uapi::*;
 
-fn metadata(event_len: usize, mask: u64, fd: i32, pid: i32) -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(&(event_len as u32).to_ne_bytes());
-    b.push(METADATA_VERSION);
-    b.push(0);
-    b.extend_from_slice(&(METADATA_LEN as u16).to_ne_bytes());
-    b.extend_from_slice(&mask.to_ne_bytes());
-    b.extend_from_slice(&fd.to_ne_bytes());
-    b.extend_from_slice(&pid.to_ne_bytes());
-    b
-}
+mod common;
+use common::metadata;
 
 fn fid_record(t: u8, handle: &[u8], name: Option<&str>) -> Vec<u8> {
     let mut b = vec![t, 0, 0, 0];

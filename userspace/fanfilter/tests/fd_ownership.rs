@@ -8,6 +8,8 @@ use fanfilter::uapi::FAN_EVENT_INFO_TYPE_PIDFD;
 use std::os::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
 use std::sync::Mutex;
 
+mod common;
+
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn is_open(fd: i32) -> bool {
@@ -20,18 +22,6 @@ fn loose_fd() -> i32 {
     std::fs::File::open("/dev/null").unwrap().into_raw_fd()
 }
 
-fn metadata(event_len: usize, mask: u64, fd: i32) -> Vec<u8> {
-    let mut b = Vec::new();
-    b.extend_from_slice(&(event_len as u32).to_ne_bytes());
-    b.push(METADATA_VERSION);
-    b.push(0);
-    b.extend_from_slice(&(METADATA_LEN as u16).to_ne_bytes());
-    b.extend_from_slice(&mask.to_ne_bytes());
-    b.extend_from_slice(&fd.to_ne_bytes());
-    b.extend_from_slice(&1i32.to_ne_bytes());
-    b
-}
-
 fn resolver() -> Resolver {
     Resolver::new(OwnedFd::from(std::fs::File::open("/").unwrap()))
 }
@@ -40,7 +30,7 @@ fn resolver() -> Resolver {
 fn an_event_fd_is_taken_once() {
     let _serial = SERIAL.lock().unwrap();
     let fd = loose_fd();
-    let buf = metadata(METADATA_LEN, libc::FAN_OPEN, fd);
+    let buf = common::metadata(METADATA_LEN, libc::FAN_OPEN, fd, 1);
     // SAFETY: `fd` is ours and named once.
     let mut events = unsafe { take_events(&buf) }.unwrap();
     // A copy of what the kernel wrote is numbers: it owns nothing.
@@ -66,7 +56,7 @@ fn an_event_fd_is_taken_once() {
 fn a_pidfd_is_closed_with_its_event() {
     let _serial = SERIAL.lock().unwrap();
     let pidfd = loose_fd();
-    let mut buf = metadata(METADATA_LEN + 8, libc::FAN_OPEN, NOFD);
+    let mut buf = common::metadata(METADATA_LEN + 8, libc::FAN_OPEN, NOFD, 1);
     buf.extend([FAN_EVENT_INFO_TYPE_PIDFD, 0, 8, 0]);
     buf.extend(pidfd.to_ne_bytes());
     // SAFETY: `pidfd` is ours and named once.
@@ -82,9 +72,9 @@ fn a_pidfd_is_closed_with_its_event() {
 fn a_malformed_buffer_closes_every_fd_read() {
     let _serial = SERIAL.lock().unwrap();
     let (a, b, c) = (loose_fd(), loose_fd(), loose_fd());
-    let mut buf = metadata(METADATA_LEN, libc::FAN_OPEN, a);
+    let mut buf = common::metadata(METADATA_LEN, libc::FAN_OPEN, a, 1);
     // The second event's pidfd record is read, then a record too short.
-    buf.extend(metadata(METADATA_LEN + 12, libc::FAN_OPEN, b));
+    buf.extend(common::metadata(METADATA_LEN + 12, libc::FAN_OPEN, b, 1));
     buf.extend([FAN_EVENT_INFO_TYPE_PIDFD, 0, 8, 0]);
     buf.extend(c.to_ne_bytes());
     buf.extend([0u8, 0, 2, 0]);
