@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..16"
+echo "1..17"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -283,5 +283,26 @@ rc=$?
 umount "$full"
 ((rc == 1)) && grep -q "writing events: No space left on device" "$work/e16b"
 ok $((r || r2 || $?)) "a closed pipe and a full disk end the watch with exit 1 and say why" "$work/e16" "$work/e16b"
+
+# 17. a guard whose output and error pipe closed keeps guarding
+d=$work/t17
+mkdir -p "$d/secret"
+echo data >"$d/secret/f"
+("$cli" guard "$d/secret" 2>&1
+	echo $? >"$work/rc17") | true &
+denied=1
+for _ in $(seq 200); do
+	cat "$d/secret/f" >/dev/null 2>&1 || { denied=0; break; }
+	sleep 0.05
+done
+gpid=$(pgrep -f "guard $d/secret")
+# It wrote a denial line into the closed pipe; it must still deny.
+sleep 1
+! cat "$d/secret/f" >/dev/null 2>&1 && kill -0 "$gpid" 2>/dev/null
+r=$?
+kill -INT "$gpid" 2>/dev/null
+for _ in $(seq 100); do [[ -s $work/rc17 ]] && break; sleep 0.05; done
+((denied == 0 && r == 0)) && [[ $(cat "$work/rc17" 2>/dev/null) == 1 ]]
+ok $? "a guard whose pipe closed keeps guarding, and exits 1 when stopped"
 
 exit $((failed > 0))

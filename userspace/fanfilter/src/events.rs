@@ -304,17 +304,33 @@ pub struct EventReader<'f> {
 }
 
 impl<'f> EventReader<'f> {
-    /// A reader of `fan` with a buffer of `size` bytes.  `EINVAL` if `fan`
-    /// is not a fanotify fd: only the kernel's buffers may hand fds over.
+    /// Smallest buffer: one event with its records always fits.
+    pub const MIN_SIZE: usize = 4096;
+
+    /// A reader of `fan` with a buffer of `size` bytes (at least
+    /// [`Self::MIN_SIZE`]).  `EINVAL` if `fan` is not a fanotify fd: only the
+    /// kernel's buffers may hand fds over.  Asks the calling thread's own fd
+    /// table in /proc (a thread may have unshared it).
     pub fn new(fan: BorrowedFd<'f>, size: usize) -> std::io::Result<Self> {
-        let what = fs::read_link(format!("/proc/self/fd/{}", fan.as_raw_fd()))?;
+        let what = fs::read_link(format!("/proc/thread-self/fd/{}", fan.as_raw_fd()))?;
         if what.as_os_str() != "anon_inode:[fanotify]" {
             return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
         }
-        Ok(EventReader {
+        // SAFETY: `fan` was just checked to be a fanotify fd.
+        Ok(unsafe { Self::new_unchecked(fan, size) })
+    }
+
+    /// [`Self::new`] without the check, for callers that made `fan` with
+    /// fanotify_init(2) themselves and need not have /proc.
+    ///
+    /// # Safety
+    ///
+    /// `fan` is a fanotify fd.
+    pub unsafe fn new_unchecked(fan: BorrowedFd<'f>, size: usize) -> Self {
+        EventReader {
             fan,
-            buf: vec![0; size],
-        })
+            buf: vec![0; size.max(Self::MIN_SIZE)],
+        }
     }
 
     /// Read what is queued: `Ok(None)` when nothing is (`EAGAIN`), an empty

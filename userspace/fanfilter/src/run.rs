@@ -54,6 +54,14 @@ impl From<ArgsError> for Failure {
     }
 }
 
+/// `eprintln!` that cannot panic: a guard whose stderr went away (a pipe
+/// to a logger that died) must keep guarding, not die of its messages.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($arg)*);
+    }};
+}
+
 fn io_fail(what: &str, e: impl std::fmt::Display) -> Failure {
     fail(EXIT_RUNTIME, format!("{what}: {e}"))
 }
@@ -258,13 +266,13 @@ fn watch_filter(a: &WatchArgs) -> Result<Option<Box<dyn FilterSpec>>, Failure> {
 fn finish(fan: &Fanotify, attached: Option<&str>, overflows: u64) -> Result<(), Failure> {
     if let Some(name) = attached {
         match sysfs::counters(fan.as_fd()) {
-            Ok(Some(c)) => eprintln!("fanfilter: {}", counters_text(&c)),
-            Ok(None) => eprintln!("fanfilter: filter {name} is no longer attached"),
-            Err(e) => eprintln!("fanfilter: cannot read the counters: {e}"),
+            Ok(Some(c)) => say!("fanfilter: {}", counters_text(&c)),
+            Ok(None) => say!("fanfilter: filter {name} is no longer attached"),
+            Err(e) => say!("fanfilter: cannot read the counters: {e}"),
         }
         detach(fan.as_fd())?;
     }
-    eprintln!("fanfilter: queue overflows: {overflows}");
+    say!("fanfilter: queue overflows: {overflows}");
     Ok(())
 }
 
@@ -298,6 +306,8 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     }
     let signals = stop_signals()?;
     let fan = init_group(libc::FAN_CLASS_NOTIF, true)?;
+    // SAFETY: `fan` comes from fanotify_init(2).
+    let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 256 * 1024) };
     // Attach before marking: no unfiltered event reaches the queue.
     if let Some(f) = &filter {
         attach(fan.as_fd(), f.as_ref())?;
@@ -315,15 +325,13 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             .know(&std::fs::canonicalize(dir).map_err(|e| io_fail(&dir.display().to_string(), e))?)
             .map_err(|e| io_fail(&format!("name_to_handle_at {}", dir.display()), e))?;
     }
-    eprintln!(
+    say!(
         "fanfilter: watching {} ({} mark, filter {})",
         a.path.display(),
         if inode_mark { "inode" } else { "filesystem" },
         filter.as_ref().map_or("none", |f| f.name())
     );
 
-    let mut reader =
-        EventReader::new(fan.as_fd(), 256 * 1024).map_err(|e| io_fail("fanotify fd", e))?;
     let mut overflows = 0u64;
     // Our own output may land in the watched tree (`watch / > log`): each
     // line would be an event and a line again.  The kernel reports the
@@ -340,8 +348,19 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         };
         stopping |= stop;
         let mut out = stdout.lock();
-        while let Some(mut events) = reader.read().map_err(|e| io_fail("reading events", e))? {
+        'batch: while let Some(mut events) =
+            reader.read().map_err(|e| io_fail("reading events", e))?
+        {
             for ev in &mut events {
+                // After a write error, nothing more: a line written after
+                // a lost one would leave a gap nobody sees.
+                if write_error.is_some() {
+                    break 'batch;
+                }
+                // Not even resolved: ours are dropped (see `me`).
+                if ev.raw().pid == me && ev.raw().mask & libc::FAN_Q_OVERFLOW == 0 {
+                    continue;
+                }
                 match resolver.event(ev) {
                     Event::Overflow => {
                         overflows += 1;
@@ -356,7 +375,6 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                         };
                         note_write(written, &mut write_error);
                     }
-                    Event::Object { pid, .. } if pid == me => {}
                     Event::Object {
                         mask,
                         pid,
@@ -494,6 +512,8 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
     let spec = Guard::open(&a.dirs, a.exempt.clone())?;
     let signals = stop_signals()?;
     let fan = init_group(libc::FAN_CLASS_CONTENT, false)?;
+    // SAFETY: `fan` comes from fanotify_init(2).
+    let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 64 * 1024) };
     attach(fan.as_fd(), &spec)?;
     for d in &a.dirs {
         add_mark(
@@ -504,7 +524,7 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
         )?;
     }
     let trace = DenialTrace::new();
-    eprintln!(
+    say!(
         "fanfilter: guarding {} ({} exempt), denials from {}",
         a.dirs
             .iter()
@@ -523,8 +543,6 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
         None => (None, None),
     };
     let mut pipe = pipe.map(BufReader::new);
-    let mut reader =
-        EventReader::new(fan.as_fd(), 64 * 1024).map_err(|e| io_fail("fanotify fd", e))?;
     let mut last_denied = 0;
     let mut write_error = None;
     let mut write_error_told = false;
@@ -599,7 +617,7 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
         // Unlike a watch, a guard keeps guarding when its log cannot be
         // written: it says so once now, and exits with the error.
         if let (Some(e), false) = (&write_error, write_error_told) {
-            eprintln!("fanfilter: writing denials: {e}; still guarding");
+            say!("fanfilter: writing denials: {e}; still guarding");
             write_error_told = true;
         }
         if stop {
