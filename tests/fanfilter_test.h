@@ -224,21 +224,28 @@ static inline const char *subtree_filter(void)
 }
 
 /*
- * Attach @filter with the one root @dir_fd as struct fan_subtree_args
- * (which is also the layout of a BPF filter's struct fanotify_filter_roots).
+ * Attach @filter with the @nr roots @fds as struct fan_subtree_args (which
+ * is also the layout of a BPF filter's struct fanotify_filter_roots).
  */
-static inline int attach_roots(int fan_fd, const char *filter, int dir_fd)
+static inline int attach_roots_n(int fan_fd, const char *filter,
+				 const int *fds, int nr)
 {
 	struct fan_subtree_args *args;
 	__u32 size;
 	int ret;
 
-	args = subtree_args(&dir_fd, 1, &size);
+	args = subtree_args(fds, nr, &size);
 	if (!args)
 		return -1;
 	ret = filter_attach(fan_fd, filter, args, size);
 	free(args);
 	return ret;
+}
+
+/* attach_roots_n() with the one root @dir_fd. */
+static inline int attach_roots(int fan_fd, const char *filter, int dir_fd)
+{
+	return attach_roots_n(fan_fd, filter, &dir_fd, 1);
 }
 
 static inline int attach_subtree(int fan_fd, int dir_fd)

@@ -665,9 +665,7 @@ TEST_F(disk, subtree_skips_disconnected_dentries_beside_many_filesystems)
 	static const int mark_order[MANY_FILESYSTEMS] = { 4, 2, 0, 3, 1 };
 	char mnt[MANY_FILESYSTEMS][PATH_MAX];
 	int fds[MANY_FILESYSTEMS], mounted = 0, fd;
-	struct fan_subtree_args *args;
 	struct filter_counters c;
-	__u32 size;
 
 	for (; mounted < MANY_FILESYSTEMS; mounted++) {
 		snprintf(mnt[mounted], sizeof(mnt[0]), "%s/fs%d",
@@ -686,10 +684,8 @@ TEST_F(disk, subtree_skips_disconnected_dentries_beside_many_filesystems)
 					   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
 					   FAN_OPEN, AT_FDCWD,
 					   mnt[mark_order[i]]));
-	args = subtree_args(fds, MANY_FILESYSTEMS, &size);
-	ASSERT_NE(NULL, args);
-	ASSERT_EQ(0, filter_attach(self->fan_fd, subtree_filter(), args, size));
-	free(args);
+	ASSERT_EQ(0, attach_roots_n(self->fan_fd, subtree_filter(), fds,
+				    MANY_FILESYSTEMS));
 
 	fd = open_by_handle_at(self->d.mount_fd, self->d.fh, O_RDONLY);
 	ASSERT_LE(0, fd);
@@ -1017,10 +1013,8 @@ static void snapshot_expect_sent(struct __test_metadata *_metadata,
 				 struct snapshot *s, int *fan_fd,
 				 const char *const *rel, int nr, unsigned int sent)
 {
-	struct fan_subtree_args *args;
 	struct file_handle *fh[4];
 	struct snapshot_handles h;
-	__u32 size;
 	struct filter_counters c;
 	struct fid_events *ev;
 	int fds[2], n_sent = 0;
@@ -1047,10 +1041,7 @@ static void snapshot_expect_sent(struct __test_metadata *_metadata,
 	}
 	*fan_fd = fs_group(s->d.mnt, FAN_REPORT_FID, FAN_OPEN);
 	ASSERT_LE(0, *fan_fd);
-	args = subtree_args(fds, nr, &size);
-	ASSERT_NE(NULL, args);
-	ASSERT_EQ(0, filter_attach(*fan_fd, subtree_filter(), args, size));
-	free(args);
+	ASSERT_EQ(0, attach_roots_n(*fan_fd, subtree_filter(), fds, nr));
 	for (int i = 0; i < nr; i++)
 		close(fds[i]);
 	ASSERT_EQ(0, open_close(s->d.mnt, "in/f"));

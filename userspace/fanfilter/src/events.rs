@@ -239,15 +239,15 @@ unsafe fn parse(buf: &[u8], take: bool) -> Result<Vec<OwnedEvent<'_>>, ParseErro
                 FAN_EVENT_INFO_TYPE_NEW_DFID_NAME => parse_fid(rec, FidKind::NewDirName, at)?,
                 FAN_EVENT_INFO_TYPE_PIDFD if ilen >= 8 => {
                     let pidfd = i32_at(rec, 4);
-                    // The kernel reports one pidfd per event: a second
-                    // record would name a number owned already.
-                    if take && ev.pidfd.is_some() {
-                        return Err(ParseError {
-                            offset: at,
-                            what: "second pidfd record",
-                        });
-                    }
                     if take {
+                        // The kernel reports one pidfd per event: a second
+                        // record would name a number owned already.
+                        if ev.pidfd.is_some() {
+                            return Err(ParseError {
+                                offset: at,
+                                what: "second pidfd record",
+                            });
+                        }
                         // SAFETY: as for the event's fd above.
                         ev.pidfd = unsafe { own_fd(pidfd) };
                     }

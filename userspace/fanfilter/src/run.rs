@@ -163,7 +163,6 @@ fn wait2(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> Result<(bool, bool), Failure> 
     }
 }
 
-/// Read what the fanotify fd has: `Ok(None)` once it has nothing.
 fn comm_of(pid: i32) -> Option<String> {
     let c = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
     Some(c.trim_end_matches('\n').to_string())
@@ -263,7 +262,15 @@ fn watch_filter(a: &WatchArgs) -> Result<Option<Box<dyn FilterSpec>>, Failure> {
 }
 
 /// Detach (if attached) and report the counters and overflows.
-fn finish(fan: &Fanotify, attached: Option<&str>, overflows: u64) -> Result<(), Failure> {
+/// Print the counters, detach, and end with the first write error of
+/// `what` (the command's output), if there was one.
+fn finish(
+    fan: &Fanotify,
+    attached: Option<&str>,
+    overflows: u64,
+    write_error: Option<io::Error>,
+    what: &str,
+) -> Result<(), Failure> {
     if let Some(name) = attached {
         match sysfs::counters(fan.as_fd()) {
             Ok(Some(c)) => say!("fanfilter: {}", counters_text(&c)),
@@ -273,7 +280,10 @@ fn finish(fan: &Fanotify, attached: Option<&str>, overflows: u64) -> Result<(), 
         detach(fan.as_fd())?;
     }
     say!("fanfilter: queue overflows: {overflows}");
-    Ok(())
+    match write_error {
+        Some(e) => Err(io_fail(what, e)),
+        None => Ok(()),
+    }
 }
 
 fn watch(a: WatchArgs) -> Result<(), Failure> {
@@ -404,11 +414,8 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         note_write(out.flush(), &mut write_error);
         drop(out);
         if stopping || write_error.is_some() {
-            finish(&fan, filter.as_ref().map(|f| f.name()), overflows)?;
-            return match write_error {
-                Some(e) => Err(io_fail("writing events", e)),
-                None => Ok(()),
-            };
+            let name = filter.as_ref().map(|f| f.name());
+            return finish(&fan, name, overflows, write_error, "writing events");
         }
     }
 }
@@ -621,11 +628,7 @@ fn guard(a: GuardArgs) -> Result<(), Failure> {
             write_error_told = true;
         }
         if stop {
-            finish(&fan, Some("guard"), 0)?;
-            return match write_error {
-                Some(e) => Err(io_fail("writing denials", e)),
-                None => Ok(()),
-            };
+            return finish(&fan, Some("guard"), 0, write_error, "writing denials");
         }
     }
 }
