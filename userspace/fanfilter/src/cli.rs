@@ -124,9 +124,11 @@ pub struct GuardArgs {
     /// Directories whose contents are guarded.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
-    /// A process that may still open files there (repeatable).
-    #[arg(long, value_name = "PID")]
-    pub exempt: Vec<i32>,
+    /// Processes that may still open files there: a pid, or a list
+    /// separated by commas or blanks, as in --exempt "$(pidof daemon)"
+    /// (repeatable).  Its threads are exempt, its children are not.
+    #[arg(long, value_name = "PIDS")]
+    pub exempt: Vec<String>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -171,5 +173,60 @@ impl EventKind {
             EventKind::DeleteSelf => libc::FAN_DELETE_SELF,
             EventKind::MoveSelf => libc::FAN_MOVE_SELF,
         }
+    }
+}
+
+impl GuardArgs {
+    /// The `--exempt` pids, every list split.
+    pub fn exempt_pids(&self) -> Result<Vec<i32>, String> {
+        parse_pid_lists(&self.exempt)
+    }
+}
+
+/// Pids from values that each hold one or more, separated by commas or
+/// blanks (the output of `pidof`).
+pub fn parse_pid_lists(values: &[String]) -> Result<Vec<i32>, String> {
+    let mut pids = Vec::new();
+    for v in values {
+        let mut any = false;
+        for word in v.split(|c: char| c == ',' || c.is_whitespace()) {
+            if word.is_empty() {
+                continue;
+            }
+            match word.parse::<i32>() {
+                Ok(p) if p > 0 => pids.push(p),
+                _ => return Err(format!("--exempt {v:?}: {word:?} is not a process id")),
+            }
+            any = true;
+        }
+        if !any {
+            // `--exempt "$(pidof daemon)"` with the daemon not running.
+            return Err(format!(
+                "--exempt {v:?}: no process id (is the process running?)"
+            ));
+        }
+    }
+    Ok(pids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_pid_lists;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn pid_lists() {
+        assert_eq!(parse_pid_lists(&strings(&["12"])), Ok(vec![12]));
+        assert_eq!(
+            parse_pid_lists(&strings(&["12 34", "5,6", " 7\t8 "])),
+            Ok(vec![12, 34, 5, 6, 7, 8])
+        );
+        assert!(parse_pid_lists(&strings(&[""])).is_err());
+        assert!(parse_pid_lists(&strings(&["12 x"])).is_err());
+        assert!(parse_pid_lists(&strings(&["0"])).is_err());
+        assert!(parse_pid_lists(&strings(&["-3"])).is_err());
     }
 }

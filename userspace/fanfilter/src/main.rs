@@ -2,6 +2,7 @@
 //! guard directories, and inspect filters and their counters.
 
 mod cli;
+mod guard;
 mod output;
 mod run;
 

@@ -1,35 +1,38 @@
 //! The commands.
 
-use crate::cli::{Cli, Command, GuardArgs, WatchArgs};
-use crate::output::{counters_text, json_str, now, EventLine};
+use crate::cli::{Cli, Command, WatchArgs};
+use crate::output::{counters_text, now, EventLine};
 use fanfilter::args::{
-    self, Actor, ArgsError, BpfFilter, FilterSpec, Guard, Kind, Name, NamePattern, Policy, Subtree,
+    self, Actor, ArgsError, BpfFilter, FilterSpec, Kind, Name, NamePattern, Policy, Subtree,
 };
 use fanfilter::attach::{attach, detach, FilterError};
 use fanfilter::bpf::BpfFilters;
 use fanfilter::events::{Event, EventReader, Resolver};
-use fanfilter::fanotify::{
-    EventFFlags, Fanotify, FanotifyResponse, InitFlags, MarkFlags, MaskFlags, Response,
-};
+use fanfilter::fanotify::{EventFFlags, Fanotify, InitFlags, MarkFlags, MaskFlags};
 use fanfilter::sysfs;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How long a stopping watch still reads what was queued before the signal.
+const STOP_DRAIN: Duration = Duration::from_millis(100);
 
 /// A failure: the message and the documented exit status.
-pub struct Failure {
+pub(crate) struct Failure {
     pub code: i32,
     pub message: String,
 }
 
-const EXIT_RUNTIME: i32 = 1;
+pub(crate) const EXIT_RUNTIME: i32 = 1;
+pub(crate) const EXIT_USAGE: i32 = 2;
 const EXIT_NO_FILTERS: i32 = 3;
 const EXIT_PERMISSION: i32 = 4;
 const EXIT_BAD_ARGS: i32 = 5;
 
-fn fail(code: i32, message: impl Into<String>) -> Failure {
+pub(crate) fn fail(code: i32, message: impl Into<String>) -> Failure {
     Failure {
         code,
         message: message.into(),
@@ -62,13 +65,13 @@ macro_rules! say {
     }};
 }
 
-fn io_fail(what: &str, e: impl std::fmt::Display) -> Failure {
+pub(crate) fn io_fail(what: &str, e: impl std::fmt::Display) -> Failure {
     fail(EXIT_RUNTIME, format!("{what}: {e}"))
 }
 
 /// Keep the first error of writing output: the command stops at the end of
 /// the batch, cleans up, and exits with it (a closed pipe, a full disk).
-fn note_write(result: io::Result<()>, error: &mut Option<io::Error>) {
+pub(crate) fn note_write(result: io::Result<()>, error: &mut Option<io::Error>) {
     if let Err(e) = result {
         error.get_or_insert(e);
     }
@@ -78,7 +81,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::List => list(),
         Command::Watch(a) => watch(a),
-        Command::Guard(a) => guard(a),
+        Command::Guard(a) => crate::guard::guard(a),
         Command::Stats { pid, fd } => stats(pid, fd),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -125,36 +128,34 @@ fn list() -> Result<(), Failure> {
     out.flush().map_err(|e| io_fail("writing", e))
 }
 
-/// SIGINT and SIGTERM, blocked and readable from an fd.
-fn stop_signals() -> Result<SignalFd, Failure> {
+/// SIGINT, SIGTERM and `more`, blocked and readable from an fd.
+pub(crate) fn stop_signals(more: &[Signal]) -> Result<SignalFd, Failure> {
     let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
+    for &s in [Signal::SIGINT, Signal::SIGTERM].iter().chain(more) {
+        set.add(s);
+    }
     set.thread_block()
         .map_err(|e| io_fail("blocking signals", e))?;
     SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
         .map_err(|e| io_fail("signalfd", e))
 }
 
-/// Wait until `a` or `b` is readable: (a readable, b readable).
-fn wait2(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> Result<(bool, bool), Failure> {
-    let mut fds = [
-        libc::pollfd {
-            fd: a.as_raw_fd(),
+/// Wait until one of `fds` is readable (or has an error or hangup), at
+/// most `timeout_ms` (-1: no limit); which of them are.
+pub(crate) fn wait_any(fds: &[BorrowedFd<'_>], timeout_ms: i32) -> Result<Vec<bool>, Failure> {
+    let mut pollfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
-        },
-        libc::pollfd {
-            fd: b.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
+        })
+        .collect();
     loop {
-        // SAFETY: `fds` is a valid array of two pollfds for the call.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        // SAFETY: `pollfds` is a valid array of its length for the call.
+        let r = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as _, timeout_ms) };
         if r >= 0 {
-            return Ok((fds[0].revents != 0, fds[1].revents != 0));
+            return Ok(pollfds.iter().map(|p| p.revents != 0).collect());
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
@@ -163,12 +164,12 @@ fn wait2(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> Result<(bool, bool), Failure> 
     }
 }
 
-fn comm_of(pid: i32) -> Option<String> {
+pub(crate) fn comm_of(pid: i32) -> Option<String> {
     let c = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
     Some(c.trim_end_matches('\n').to_string())
 }
 
-fn init_group(class: u32, fid: bool) -> Result<Fanotify, Failure> {
+pub(crate) fn init_group(class: u32, fid: bool) -> Result<Fanotify, Failure> {
     let mut flags = class | libc::FAN_CLOEXEC | libc::FAN_NONBLOCK;
     if fid {
         flags |= libc::FAN_REPORT_FID | libc::FAN_REPORT_DFID_NAME;
@@ -188,7 +189,7 @@ fn init_group(class: u32, fid: bool) -> Result<Fanotify, Failure> {
     })
 }
 
-fn add_mark(fan: &Fanotify, flags: u32, mask: u64, path: &Path) -> Result<(), Failure> {
+pub(crate) fn add_mark(fan: &Fanotify, flags: u32, mask: u64, path: &Path) -> Result<(), Failure> {
     fan.mark(
         MarkFlags::from_bits_retain(libc::FAN_MARK_ADD | flags),
         MaskFlags::from_bits_retain(mask),
@@ -314,10 +315,11 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     if inode_mark {
         mask |= libc::FAN_EVENT_ON_CHILD;
     }
-    let signals = stop_signals()?;
+    // SIGHUP too: a watch in a terminal that goes away stops as on SIGTERM.
+    let signals = stop_signals(&[Signal::SIGHUP])?;
     let fan = init_group(libc::FAN_CLASS_NOTIF, true)?;
     // SAFETY: `fan` comes from fanotify_init(2).
-    let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 256 * 1024) };
+    let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 64 * 1024) };
     // Attach before marking: no unfiltered event reaches the queue.
     if let Some(f) = &filter {
         attach(fan.as_fd(), f.as_ref())?;
@@ -348,33 +350,35 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     // pid in our pid namespace, as getpid() is.
     let me = std::process::id() as i32;
     let mut write_error = None;
-    let mut stopping = false;
     let stdout = io::stdout();
+    // One read (at most 64 KiB, about a thousand events) per poll of both
+    // fds, so that under a storm that keeps the queue full SIGINT and
+    // SIGTERM are still seen within a batch.  After the signal, what is queued is read for
+    // at most STOP_DRAIN, then the watch stops even if events keep coming.
+    let mut stop_by: Option<Instant> = None;
     loop {
-        let (_, stop) = if stopping {
-            (true, true)
-        } else {
-            wait2(fan.as_fd(), signals.as_fd())?
-        };
-        stopping |= stop;
-        let mut out = stdout.lock();
-        'batch: while let Some(mut events) =
-            reader.read().map_err(|e| io_fail("reading events", e))?
-        {
+        if stop_by.is_none() && wait_any(&[fan.as_fd(), signals.as_fd()], -1)?[1] {
+            stop_by = Some(Instant::now() + STOP_DRAIN);
+        }
+        // Written out once per batch, not once per line.
+        let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+        let batch = reader.read().map_err(|e| io_fail("reading events", e))?;
+        let drained = batch.is_none();
+        if let Some(mut events) = batch {
             for ev in &mut events {
-                // After a write error, nothing more: a line written after
-                // a lost one would leave a gap nobody sees.
+                // After a write error, nothing more: a line written
+                // after a lost one would leave a gap nobody sees.
                 if write_error.is_some() {
-                    break 'batch;
+                    break;
                 }
                 // Not even resolved: ours are dropped (see `me`).
                 if ev.raw().pid == me && ev.raw().mask & libc::FAN_Q_OVERFLOW == 0 {
                     continue;
                 }
-                match resolver.event(ev) {
+                let written = match resolver.event(ev) {
                     Event::Overflow => {
                         overflows += 1;
-                        let written = if a.json {
+                        if a.json {
                             writeln!(out, "{{\"time\":{:.6},\"overflow\":true}}", now().1)
                         } else {
                             writeln!(
@@ -382,8 +386,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                                 "{} OVERFLOW events were lost: the queue was full",
                                 now().0
                             )
-                        };
-                        note_write(written, &mut write_error);
+                        }
                     }
                     Event::Object {
                         mask,
@@ -401,234 +404,21 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                             comm: comm.as_deref(),
                         };
                         let (t, ts) = now();
-                        let written = writeln!(
+                        writeln!(
                             out,
                             "{}",
                             if a.json { line.json(ts) } else { line.text(&t) }
-                        );
-                        note_write(written, &mut write_error);
+                        )
                     }
-                }
+                };
+                note_write(written, &mut write_error);
             }
         }
         note_write(out.flush(), &mut write_error);
-        drop(out);
-        if stopping || write_error.is_some() {
+        let stop = stop_by.is_some_and(|t| drained || Instant::now() >= t);
+        if stop || write_error.is_some() {
             let name = filter.as_ref().map(|f| f.name());
             return finish(&fan, name, overflows, write_error, "writing events");
-        }
-    }
-}
-
-/// Where the kernel's trace events are, mounting tracefs if needed.
-fn tracefs() -> Option<PathBuf> {
-    for p in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
-        if Path::new(p).join("instances").is_dir() {
-            return Some(p.into());
-        }
-    }
-    let c = std::ffi::CString::new("/sys/kernel/tracing").ok()?;
-    let t = std::ffi::CString::new("tracefs").ok()?;
-    // SAFETY: all strings are NUL-terminated and outlive the call.
-    let r = unsafe { libc::mount(t.as_ptr(), c.as_ptr(), t.as_ptr(), 0, std::ptr::null()) };
-    (r == 0).then(|| PathBuf::from("/sys/kernel/tracing"))
-}
-
-/// A private trace instance with guard denials enabled; removed on drop.
-struct DenialTrace {
-    dir: PathBuf,
-}
-
-impl DenialTrace {
-    fn new() -> Option<(Self, std::fs::File)> {
-        let dir = tracefs()?
-            .join("instances")
-            .join(format!("fanfilter-{}", std::process::id()));
-        std::fs::create_dir(&dir).ok()?;
-        let t = DenialTrace { dir };
-        let ev = t.dir.join("events/fanotify_filter/filter_verdict");
-        std::fs::write(ev.join("filter"), "filter == \"guard\" && verdict < 0").ok()?;
-        std::fs::write(ev.join("enable"), "1").ok()?;
-        let pipe = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(t.dir.join("trace_pipe"))
-            .ok()?;
-        Some((t, pipe))
-    }
-}
-
-use std::os::unix::fs::OpenOptionsExt;
-
-impl Drop for DenialTrace {
-    fn drop(&mut self) {
-        let _ = std::fs::write(
-            self.dir
-                .join("events/fanotify_filter/filter_verdict/enable"),
-            "0",
-        );
-        let _ = std::fs::remove_dir(&self.dir);
-    }
-}
-
-/// One trace line of a denial: (comm, pid, mask).
-fn parse_denial(line: &str) -> Option<(String, i32, u64)> {
-    let (head, rest) = line.split_once(": filter_verdict: ")?;
-    let task = head.trim_start().split(" [").next()?.trim_end();
-    let (comm, pid) = task.rsplit_once('-')?;
-    let mask = rest.split(' ').find_map(|w| w.strip_prefix("mask=0x"))?;
-    Some((
-        comm.to_string(),
-        pid.parse().ok()?,
-        u64::from_str_radix(mask, 16).ok()?,
-    ))
-}
-
-/// `TIME DENIED EVENTS pid=N[ comm=C]`
-fn denial_text(l: &EventLine<'_>, time: &str) -> String {
-    let mut s = format!(
-        "{time} DENIED {} pid={}",
-        fanfilter::events::mask_names(l.mask).join(","),
-        l.pid
-    );
-    if let Some(c) = l.comm {
-        s.push_str(&format!(" comm={c}"));
-    }
-    s
-}
-
-/// `{"time":T,"denied":[EVENTS],"pid":N[,"comm":C]}`
-fn denial_json(l: &EventLine<'_>, time: f64) -> String {
-    let names: Vec<String> = fanfilter::events::mask_names(l.mask)
-        .iter()
-        .map(|n| json_str(n))
-        .collect();
-    let mut s = format!(
-        "{{\"time\":{time:.6},\"denied\":[{}],\"pid\":{}",
-        names.join(","),
-        l.pid
-    );
-    if let Some(c) = l.comm {
-        s.push_str(&format!(",\"comm\":{}", json_str(c)));
-    }
-    s.push('}');
-    s
-}
-
-fn guard(a: GuardArgs) -> Result<(), Failure> {
-    let spec = Guard::open(&a.dirs, a.exempt.clone())?;
-    let signals = stop_signals()?;
-    let fan = init_group(libc::FAN_CLASS_CONTENT, false)?;
-    // SAFETY: `fan` comes from fanotify_init(2).
-    let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 64 * 1024) };
-    attach(fan.as_fd(), &spec)?;
-    for d in &a.dirs {
-        add_mark(
-            &fan,
-            libc::FAN_MARK_FILESYSTEM,
-            libc::FAN_OPEN_PERM | libc::FAN_OPEN_EXEC_PERM,
-            d,
-        )?;
-    }
-    let trace = DenialTrace::new();
-    say!(
-        "fanfilter: guarding {} ({} exempt), denials from {}",
-        a.dirs
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
-        a.exempt.len(),
-        if trace.is_some() {
-            "the trace event fanotify_filter:filter_verdict (every guard on this system)"
-        } else {
-            "the counters (no tracefs)"
-        }
-    );
-    let (_trace, pipe) = match trace {
-        Some((t, p)) => (Some(t), Some(p)),
-        None => (None, None),
-    };
-    let mut pipe = pipe.map(BufReader::new);
-    let mut last_denied = 0;
-    let mut write_error = None;
-    let mut write_error_told = false;
-    loop {
-        // Without a trace pipe, look at the counters every second.
-        let stop = if let Some(p) = &pipe {
-            wait2(p.get_ref().as_fd(), signals.as_fd())?.1
-        } else {
-            let mut fds = [libc::pollfd {
-                fd: signals.as_fd().as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            }];
-            // SAFETY: `fds` is a valid array of one pollfd.
-            unsafe { libc::poll(fds.as_mut_ptr(), 1, 1000) > 0 }
-        };
-        // The filter answers every permission event itself; should one
-        // reach us all the same, allow it rather than leave a process hanging.
-        while let Some(events) = reader.read().map_err(|e| io_fail("reading events", e))? {
-            for ev in &events {
-                if let Some(fd) = ev.fd() {
-                    let _ = fan.write_response(FanotifyResponse::new(fd, Response::FAN_ALLOW));
-                }
-            }
-        }
-        let mut out = io::stdout().lock();
-        if let Some(p) = pipe.as_mut() {
-            let mut line = String::new();
-            while let Ok(n) = p.read_line(&mut line) {
-                if n == 0 || !line.ends_with('\n') {
-                    break;
-                }
-                if let Some((comm, pid, mask)) = parse_denial(&line) {
-                    // The trace knows a task's comm only once it has seen
-                    // it scheduled ("<...>" before): ask /proc, which
-                    // knows it while the task lives.
-                    let comm = if comm == "<...>" {
-                        comm_of(pid)
-                    } else {
-                        Some(comm)
-                    };
-                    let line = EventLine {
-                        mask,
-                        path: None,
-                        new_path: None,
-                        pid,
-                        comm: comm.as_deref(),
-                    };
-                    let written = if a.json {
-                        writeln!(out, "{}", denial_json(&line, now().1))
-                    } else {
-                        writeln!(out, "{}", denial_text(&line, &now().0))
-                    };
-                    note_write(written, &mut write_error);
-                }
-                line.clear();
-            }
-        } else if let Ok(Some(c)) = sysfs::counters(fan.as_fd()) {
-            if c.denied != last_denied {
-                let written = writeln!(
-                    out,
-                    "{} DENIED {} more (total {})",
-                    now().0,
-                    c.denied - last_denied,
-                    c.denied
-                );
-                note_write(written, &mut write_error);
-                last_denied = c.denied;
-            }
-        }
-        note_write(out.flush(), &mut write_error);
-        // Unlike a watch, a guard keeps guarding when its log cannot be
-        // written: it says so once now, and exits with the error.
-        if let (Some(e), false) = (&write_error, write_error_told) {
-            say!("fanfilter: writing denials: {e}; still guarding");
-            write_error_told = true;
-        }
-        if stop {
-            return finish(&fan, Some("guard"), 0, write_error, "writing denials");
         }
     }
 }
@@ -659,43 +449,4 @@ fn stats(pid: i32, fd: Option<i32>) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_denial;
-
-    #[test]
-    fn denial_lines_with_and_without_comm() {
-        let l = super::EventLine {
-            mask: libc::FAN_OPEN_PERM,
-            path: None,
-            new_path: None,
-            pid: 7,
-            comm: Some("cat"),
-        };
-        assert_eq!(
-            super::denial_text(&l, "T"),
-            "T DENIED OPEN_PERM pid=7 comm=cat"
-        );
-        assert_eq!(
-            super::denial_json(&l, 1.0),
-            "{\"time\":1.000000,\"denied\":[\"OPEN_PERM\"],\"pid\":7,\"comm\":\"cat\"}"
-        );
-        let l = super::EventLine { comm: None, ..l };
-        assert_eq!(super::denial_text(&l, "T"), "T DENIED OPEN_PERM pid=7");
-        assert_eq!(
-            super::denial_json(&l, 1.0),
-            "{\"time\":1.000000,\"denied\":[\"OPEN_PERM\"],\"pid\":7}"
-        );
-    }
-
-    #[test]
-    fn denial_trace_lines() {
-        let l = "       cat-1234    [001] .....   12.345678: filter_verdict: id=3 filter=guard dev=0:22 ino=4711 mask=0x10000 verdict=deny ret=-1\n";
-        assert_eq!(parse_denial(l), Some(("cat".into(), 1234, 0x10000)));
-        let l = " my-prog-x-77 [000] ...1. 1.0: filter_verdict: id=12 filter=guard dev=8:1 ino=2 mask=0x40000 verdict=deny ret=-1";
-        assert_eq!(parse_denial(l), Some(("my-prog-x".into(), 77, 0x40000)));
-        assert_eq!(parse_denial("# tracer: nop"), None);
-    }
 }

@@ -38,17 +38,27 @@ pub fn list_filters_in(dir: &Path) -> io::Result<Vec<FilterInfo>> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let p = entry.path();
-        out.push(FilterInfo {
-            name: entry.file_name().to_string_lossy().into_owned(),
-            description: read_trimmed(&p.join("description"))?,
-            args: read_trimmed(&p.join("args"))?,
-            unprivileged: read_trimmed(&p.join("unprivileged"))? == "1",
-            enabled: match read_trimmed(&p.join("enabled")) {
-                Ok(v) => v == "1",
-                Err(e) if e.kind() == io::ErrorKind::NotFound => true,
-                Err(e) => return Err(e),
-            },
-        });
+        let info = (|| {
+            Ok(FilterInfo {
+                name: entry.file_name().to_string_lossy().into_owned(),
+                description: read_trimmed(&p.join("description"))?,
+                args: read_trimmed(&p.join("args"))?,
+                unprivileged: read_trimmed(&p.join("unprivileged"))? == "1",
+                enabled: match read_trimmed(&p.join("enabled")) {
+                    Ok(v) => v == "1",
+                    // A kernel without the administrator's switch.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound && p.is_dir() => true,
+                    Err(e) => return Err(e),
+                },
+            })
+        })();
+        match info {
+            Ok(i) => out.push(i),
+            // Unregistered since readdir (a BPF filter's loader exited):
+            // it is not there any more, which is no error.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !p.exists() => {}
+            Err(e) => return Err(e),
+        }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -66,6 +76,9 @@ pub struct Counters {
     /// The administrator revoked the attachment (`enabled` 0): the filter
     /// is no longer called.
     pub revoked: bool,
+    /// The attachment's id, as trace records name it (`None`: a kernel
+    /// that does not say).
+    pub id: Option<u64>,
 }
 
 /// Parse an fdinfo text: `Ok(None)` if no filter is attached, an error if
@@ -84,9 +97,10 @@ pub fn parse_fdinfo(text: &str) -> Result<Option<Counters>, String> {
     for w in words {
         let (k, v) = w.split_once(':').ok_or(line)?;
         let v: u64 = v.parse().map_err(|_| line.to_string())?;
-        if k == "revoked" {
-            c.revoked = v != 0;
-            continue;
+        match k {
+            "revoked" => c.revoked = v != 0,
+            "id" => c.id = Some(v),
+            _ => {}
         }
         let slot = match k {
             "seen" => &mut c.seen,
@@ -94,7 +108,7 @@ pub fn parse_fdinfo(text: &str) -> Result<Option<Counters>, String> {
             "sent" => &mut c.sent,
             "denied" => &mut c.denied,
             "invalid" => &mut c.invalid,
-            _ => continue, // a later kernel may add counters
+            _ => continue, // revoked, id, or // a later kernel may add counters
         };
         *slot = v;
         got += 1;
@@ -106,8 +120,11 @@ pub fn parse_fdinfo(text: &str) -> Result<Option<Counters>, String> {
 }
 
 /// The counters of the filter attached to our own fanotify fd `fan`.
+/// Read through /proc/self, which is this process whatever pid namespace
+/// /proc was mounted for (its pid number there may be another).
 pub fn counters(fan: impl AsFd) -> io::Result<Option<Counters>> {
-    counters_of(std::process::id() as i32, fan.as_fd().as_raw_fd())
+    let text = fs::read_to_string(format!("/proc/self/fdinfo/{}", fan.as_fd().as_raw_fd()))?;
+    parse_fdinfo(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// The counters of the filter on fd `fd` of process `pid` (root, or the

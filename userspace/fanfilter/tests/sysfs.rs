@@ -16,7 +16,8 @@ fn fdinfo_with_and_without_a_filter() {
             sent: 20,
             denied: 0,
             invalid: 0,
-            revoked: true
+            revoked: true,
+            id: Some(7),
         })
     );
     // Kernels before the administrator's switch have no "revoked".
@@ -59,4 +60,57 @@ fn filters_are_listed_sorted_with_their_files() {
     assert_eq!(l[1].description, "subtree does things");
     assert_eq!(l[1].args, "u32 version;");
     assert!(l[1].unprivileged);
+}
+
+#[test]
+fn a_filter_that_vanishes_while_listing_is_left_out() {
+    let dir = std::env::temp_dir().join(format!("fanfilter-vanish-{}", std::process::id()));
+    let d = dir.join("kind");
+    std::fs::create_dir_all(&d).unwrap();
+    for (f, v) in [("description", "k"), ("args", "a"), ("unprivileged", "1")] {
+        std::fs::write(d.join(f), v).unwrap();
+    }
+    // An entry that readdir saw but whose files are gone, as a BPF
+    // filter's directory when its loader exits in between.
+    std::os::unix::fs::symlink(dir.join("gone"), dir.join("bpf_x")).unwrap();
+    let l = list_filters_in(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let l = l.unwrap();
+    assert_eq!(l.len(), 1);
+    assert_eq!(l[0].name, "kind");
+}
+
+/// `counters()` of our own fd in a pid namespace whose /proc is the
+/// parent's: our pid number there (1) is another process's.
+#[test]
+fn own_counters_in_a_pid_namespace() {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    const NAME: &str = "own_counters_in_a_pid_namespace";
+    if std::env::var_os("FANFILTER_IN_PID_NS").is_some() {
+        let null = std::fs::File::open("/dev/null").unwrap();
+        // A number that the namespace's pid 1 outside has no fd of.
+        // SAFETY: dup2 of an open fd onto a free number.
+        let fd = unsafe { libc::dup2(null.as_raw_fd(), 977) };
+        assert_eq!(fd, 977);
+        // SAFETY: the fd was just made and is owned by nothing else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        assert_eq!(counters(&fd).unwrap(), None);
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let status = std::process::Command::new("unshare")
+        .args(["--pid", "--fork", "--"])
+        .arg(exe)
+        .args(["--exact", NAME, "--test-threads=1"])
+        .env("FANFILTER_IN_PID_NS", "1")
+        .stdout(std::process::Stdio::null())
+        .status();
+    match status.map(|s| s.code()) {
+        Ok(Some(0)) => {}
+        // The test inside failed (a Rust test binary exits 101).
+        Ok(Some(101)) => panic!("counters() read another process's fdinfo"),
+        // No unshare(1), or no right to make a pid namespace (not root):
+        // nothing to check here.
+        r => eprintln!("{NAME}: skipped, unshare --pid unavailable ({r:?})"),
+    }
 }
