@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..23"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -495,5 +495,16 @@ echo "# stopped after $ms ms (rc=$rc)"
 ((r == 0 && g == 0 && rc == 0 && ms < 1000)) &&
 	grep -q "^fanfilter: kernel filter guard: seen [0-9]* skipped [0-9]* sent 0 denied [1-9]" "$work/e22"
 ok $? "SIGINT during a storm of denials stops the guard within 1 s" "$work/e22"
+
+# 23. the demo runs from a checkout that lives under /tmp/demo (it mounted
+# a tmpfs on that fixed path, hiding the command it was given).
+demo_dir=/tmp/demo/checkout-$$
+mkdir -p "$demo_dir" && cp "$cli" "$demo_dir/fanfilter"
+timeout 120 bash "$(dirname "$0")/demo-guest.sh" "$demo_dir/fanfilter" >"$work/demo23" 2>&1
+rc=$?
+rm -rf "$demo_dir"
+rmdir /tmp/demo 2>/dev/null
+((rc == 0)) && grep -qx 'demo: all as announced' "$work/demo23"
+ok $? "the demo runs from a checkout under /tmp/demo (rc=$rc)" "$work/demo23"
 
 exit $((failed > 0))
