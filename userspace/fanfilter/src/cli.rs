@@ -32,11 +32,14 @@ pub enum Command {
     /// whether unprivileged users may attach them.
     #[command(after_help = EXIT_CODES)]
     List,
-    /// Print events below PATH that pass the given criteria, one per line.
+    /// Print events at or below PATH that pass the given criteria, one
+    /// per line.
     ///
-    /// As root, one filesystem mark on PATH's filesystem (all of it, with
-    /// --subtree to narrow it down in the kernel); otherwise, or with
-    /// --inode, an inode mark on the directory PATH (its entries only).
+    /// With CAP_SYS_ADMIN, one filesystem mark on PATH's filesystem,
+    /// narrowed in the kernel to PATH's subtree (or to the --subtree
+    /// directories); without it, or with --inode, an inode mark on the
+    /// directory PATH, which reports its entries only (fanotify lets no
+    /// unprivileged process watch a tree).  A file PATH: its own events.
     /// Several criteria are combined in the kernel by the "policy" filter
     /// (all must pass).  Events that fanfilter itself causes (its output
     /// written below PATH) are never printed.  Ctrl-C or SIGTERM detaches
@@ -62,7 +65,7 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
-    /// A directory on the filesystem to watch.
+    /// The directory (or file) to watch.
     pub path: PathBuf,
     /// Only events at or below this directory (repeatable).
     #[arg(long, value_name = "DIR")]

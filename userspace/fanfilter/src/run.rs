@@ -204,7 +204,25 @@ pub(crate) fn add_mark(fan: &Fanotify, flags: u32, mask: u64, path: &Path) -> Re
                 path.display()
             ),
         ),
-        e => io_fail(&format!("fanotify_mark {}", path.display()), e),
+        e => {
+            let hint = match e {
+                nix::errno::Errno::EXDEV => {
+                    ": the directory is on a btrfs subvolume (or another filesystem whose \
+                     id is not its superblock's), where a filesystem mark cannot report \
+                     file handles; try --inode, or the subvolume's own mount"
+                }
+                nix::errno::Errno::EOPNOTSUPP | nix::errno::Errno::ENODEV => {
+                    ": this filesystem cannot give file handles or has no id, which \
+                     watch needs to name paths"
+                }
+                nix::errno::Errno::ENOTDIR => ": not a directory",
+                _ => "",
+            };
+            io_fail(
+                &format!("fanotify_mark {}", path.display()),
+                format!("{e}{hint}"),
+            )
+        }
     })
 }
 
@@ -212,16 +230,48 @@ fn patterns(list: &[String]) -> Result<Vec<NamePattern>, ArgsError> {
     list.iter().map(|s| NamePattern::parse(s)).collect()
 }
 
-/// The `--subtree` directories, opened, if any were given.
-fn subtree_arg(a: &WatchArgs) -> Result<Option<Subtree>, ArgsError> {
-    (!a.subtree.is_empty())
-        .then(|| Subtree::open(&a.subtree))
-        .transpose()
+/// The `--subtree` directories, opened: those given, else PATH itself if
+/// `whole_fs` (a filesystem mark, which would report all of PATH's
+/// filesystem), else none.
+fn subtree_arg(a: &WatchArgs, whole_fs: bool) -> Result<Option<Subtree>, ArgsError> {
+    if !a.subtree.is_empty() {
+        Subtree::open(&a.subtree).map(Some)
+    } else if whole_fs {
+        Subtree::open(&[&a.path]).map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
+/// Whether this process has CAP_SYS_ADMIN (what filesystem marks and the
+/// root-only filters need; euid 0 alone may not have it, and a process
+/// with it need not be euid 0).
+fn has_cap_sys_admin() -> bool {
+    const CAP_SYS_ADMIN: u32 = 21;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let hex = s.lines().find_map(|l| l.strip_prefix("CapEff:"))?.trim();
+            u64::from_str_radix(hex, 16).ok()
+        })
+        .is_some_and(|caps| caps & (1 << CAP_SYS_ADMIN) != 0)
+}
+
+/// Events about a file itself, the ones an inode mark on a non-directory
+/// can report.
+const FILE_EVENTS: u64 = libc::FAN_ACCESS
+    | libc::FAN_MODIFY
+    | libc::FAN_ATTRIB
+    | libc::FAN_CLOSE_WRITE
+    | libc::FAN_CLOSE_NOWRITE
+    | libc::FAN_OPEN
+    | libc::FAN_OPEN_EXEC
+    | libc::FAN_DELETE_SELF
+    | libc::FAN_MOVE_SELF;
+
 /// The filter for the criteria of a watch: none, one, or "policy".
-fn watch_filter(a: &WatchArgs) -> Result<Option<Box<dyn FilterSpec>>, Failure> {
-    let subtree = subtree_arg(a)?;
+fn watch_filter(a: &WatchArgs, whole_fs: bool) -> Result<Option<Box<dyn FilterSpec>>, Failure> {
+    let subtree = subtree_arg(a, whole_fs)?;
     let kind = if a.dirs_only {
         Some(Kind::Directories)
     } else if a.files_only {
@@ -288,6 +338,23 @@ fn finish(
 }
 
 fn watch(a: WatchArgs) -> Result<(), Failure> {
+    let meta = std::fs::metadata(&a.path)
+        .map_err(|e| fail(EXIT_BAD_ARGS, format!("{}: {e}", a.path.display())))?;
+    let is_dir = meta.is_dir();
+    if !is_dir && !a.subtree.is_empty() {
+        return Err(fail(
+            EXIT_BAD_ARGS,
+            format!(
+                "--subtree: {} is not a directory; a watch of a file reports that file",
+                a.path.display()
+            ),
+        ));
+    }
+    // PATH means PATH's subtree: with CAP_SYS_ADMIN a filesystem mark
+    // narrowed in the kernel to PATH (or to --subtree); without it an
+    // inode mark, which reports PATH's entries only.  A file: its own
+    // events.
+    let inode_mark = a.inode || !is_dir || !has_cap_sys_admin();
     // Registered for as long as the watch runs.
     let bpf = a
         .bpf
@@ -303,18 +370,20 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             ))
         }
         Some(b) => {
-            let roots = subtree_arg(&a)?;
+            let roots = subtree_arg(&a, !inode_mark)?;
             Some(Box::new(BpfFilter::new(&b.names()[0], roots)?))
         }
-        None => watch_filter(&a)?,
+        None => watch_filter(&a, !inode_mark)?,
     };
-    // SAFETY: geteuid() cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    let inode_mark = a.inode || !root;
-    let mut mask = a.events.iter().fold(0, |m, e| m | e.mask()) | libc::FAN_ONDIR;
-    if inode_mark {
-        mask |= libc::FAN_EVENT_ON_CHILD;
-    }
+    let requested = a.events.iter().fold(0, |m, e| m | e.mask());
+    let mask = if !is_dir {
+        // Entry events (create, delete, move) are about directories.
+        requested & FILE_EVENTS | libc::FAN_DELETE_SELF | libc::FAN_MOVE_SELF
+    } else if inode_mark {
+        requested | libc::FAN_ONDIR | libc::FAN_EVENT_ON_CHILD
+    } else {
+        requested | libc::FAN_ONDIR
+    };
     // SIGHUP too: a watch in a terminal that goes away stops as on SIGTERM.
     let signals = stop_signals(&[Signal::SIGHUP])?;
     let fan = init_group(libc::FAN_CLASS_NOTIF, true)?;
@@ -330,17 +399,32 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         libc::FAN_MARK_FILESYSTEM
     };
     add_mark(&fan, mark_flags, mask, &a.path)?;
-    let mount_fd = args::open_dir(&a.path)?;
-    let mut resolver = Resolver::new(mount_fd);
-    for dir in std::iter::once(&a.path).chain(&a.subtree) {
+    let path =
+        std::fs::canonicalize(&a.path).map_err(|e| io_fail(&a.path.display().to_string(), e))?;
+    // A file's events name it by its directory's handle and its name.
+    let dir = if is_dir {
+        path.clone()
+    } else {
+        path.parent().unwrap_or(Path::new("/")).to_path_buf()
+    };
+    let mut resolver = Resolver::new(args::open_dir(&dir)?);
+    for known in [&path, &dir].into_iter().chain(&a.subtree) {
         resolver
-            .know(&std::fs::canonicalize(dir).map_err(|e| io_fail(&dir.display().to_string(), e))?)
-            .map_err(|e| io_fail(&format!("name_to_handle_at {}", dir.display()), e))?;
+            .know(
+                &std::fs::canonicalize(known)
+                    .map_err(|e| io_fail(&known.display().to_string(), e))?,
+            )
+            .map_err(|e| io_fail(&format!("name_to_handle_at {}", known.display()), e))?;
     }
+    let what = match (is_dir, inode_mark) {
+        (false, _) => "inode mark on a file: its own events",
+        (true, true) if a.inode => "inode mark: its entries only",
+        (true, true) => "inode mark: its entries only; a recursive watch needs CAP_SYS_ADMIN",
+        (true, false) => "filesystem mark",
+    };
     say!(
-        "fanfilter: watching {} ({} mark, filter {})",
+        "fanfilter: watching {} ({what}, filter {})",
         a.path.display(),
-        if inode_mark { "inode" } else { "filesystem" },
         filter.as_ref().map_or("none", |f| f.name())
     );
 
