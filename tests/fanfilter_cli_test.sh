@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..26"
+echo "1..27"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -557,5 +557,33 @@ rc=$?
 ((rc == 0)) && grep -q 'inode mark: its entries only; a recursive watch needs CAP_SYS_ADMIN' "$work/e26" &&
 	grep -Eq " CREATE $d/z( |\$)" "$work/o26"
 ok $? "without CAP_SYS_ADMIN, even as uid 0: an inode mark, and it says so (rc=$rc)" "$work/e26" "$work/o26"
+
+# 27. paths of directories gone or moved before their events are read:
+# a directory made, filled and removed while the watch was stopped gets
+# its files' paths (they printed "?"); a moved directory's new files get
+# the new path, although moves were not asked for.
+d=$work/t27
+mkdir -p "$d/in"
+start_watch "$work/o27" "$work/e27" "$d" --subtree "$d/in" --events create,delete
+r=$?
+kill -STOP "$wpid"
+mkdir "$d/in/gone"
+touch "$d/in/gone/f1" "$d/in/gone/f2"
+rm -r "$d/in/gone"
+kill -CONT "$wpid"
+sleep 0.3
+mkdir "$d/in/a"
+sleep 0.3
+mv "$d/in/a" "$d/in/b"
+touch "$d/in/b/y"
+stop_watch INT
+rc=$?
+# Sorted: rm -r takes the files in readdir order.
+events_of "$work/o27" | sort >"$work/got27"
+printf '%s\n' "CREATE,ISDIR $d/in/gone" "CREATE $d/in/gone/f1" "CREATE $d/in/gone/f2" \
+	"DELETE $d/in/gone/f1" "DELETE $d/in/gone/f2" "DELETE,ISDIR $d/in/gone" \
+	"CREATE,ISDIR $d/in/a" "CREATE $d/in/b/y" | sort >"$work/want27"
+((r == 0 && rc == 0)) && cmp -s "$work/want27" "$work/got27"
+ok $? "paths of a removed and of a moved directory's files" "$work/got27" "$work/e27"
 
 exit $((failed > 0))

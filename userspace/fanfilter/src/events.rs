@@ -3,6 +3,7 @@
 //! handles to paths.
 
 use crate::uapi::*;
+use std::collections::HashMap;
 use std::fmt;
 use std::fs;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -414,11 +415,26 @@ pub enum Event {
 /// Turns file handles into paths: by `open_by_handle_at()` against a mount
 /// fd (needs CAP_DAC_READ_SEARCH), else from directories whose handles it
 /// was told at start (enough for an unprivileged watch of one directory).
+///
+/// With [`Resolver::cache_directories`] it also remembers the paths of
+/// directories, learnt from events (a directory's own events carry its
+/// handle and its place) and from `open_by_handle_at()`: the files of a
+/// directory deleted before its events were read still get paths, and a
+/// known directory costs no system call.
 pub struct Resolver {
     mount_fd: OwnedFd,
     known: Vec<(i32, Vec<u8>, PathBuf)>,
     can_open_handles: bool,
+    directories: Option<HashMap<(i32, Vec<u8>), PathBuf>>,
 }
+
+/// How many directory paths the cache holds before it starts anew.
+const DIRECTORY_CACHE_MAX: usize = 1 << 16;
+
+/// Events after which cached directory paths may be wrong: a directory
+/// moved (with `FAN_ONDIR`), or events lost.
+const DIRECTORY_MOVES: u64 =
+    libc::FAN_MOVED_FROM | libc::FAN_MOVED_TO | FAN_RENAME | libc::FAN_MOVE_SELF;
 
 fn handle_buf(handle_type: i32, handle: &[u8]) -> Vec<u64> {
     // struct file_handle: u32 handle_bytes, i32 handle_type, then bytes;
@@ -473,6 +489,26 @@ impl Resolver {
             mount_fd,
             known: Vec::new(),
             can_open_handles: true,
+            directories: None,
+        }
+    }
+
+    /// Remember directories' paths.  Only for a group initialised with
+    /// `FAN_REPORT_TARGET_FID` (without it the FID record of a create or
+    /// delete names the parent, not the entry), and a caller that receives every
+    /// event of a directory moved within what it watches: MOVED_FROM and
+    /// MOVED_TO (or RENAME) with `FAN_ONDIR` in its mask, and no filter
+    /// that may skip them; a move clears the cache, so does an overflow.
+    pub fn cache_directories(&mut self) {
+        self.directories = Some(HashMap::new());
+    }
+
+    fn remember(&mut self, handle_type: i32, handle: &[u8], path: &Path) {
+        if let Some(c) = self.directories.as_mut() {
+            if c.len() >= DIRECTORY_CACHE_MAX {
+                c.clear();
+            }
+            c.insert((handle_type, handle.to_vec()), path.to_path_buf());
         }
     }
 
@@ -489,6 +525,13 @@ impl Resolver {
             .known
             .iter()
             .find(|(t, h, _)| *t == handle_type && h == handle)
+        {
+            return Some(p.clone());
+        }
+        if let Some(p) = self
+            .directories
+            .as_ref()
+            .and_then(|c| c.get(&(handle_type, handle.to_vec())))
         {
             return Some(p.clone());
         }
@@ -521,6 +564,8 @@ impl Resolver {
     fn join(&mut self, handle_type: i32, handle: &[u8], name: Option<&[u8]>) -> Option<PathBuf> {
         use std::os::unix::ffi::OsStrExt;
         let dir = self.resolve(handle_type, handle)?;
+        // Only directory handles come here: worth remembering.
+        self.remember(handle_type, handle, &dir);
         match name {
             Some(b".") | None => Some(dir),
             Some(n) => Some(dir.join(std::ffi::OsStr::from_bytes(n))),
@@ -530,7 +575,17 @@ impl Resolver {
     /// Resolve one event.  Takes its fd, if any, into [`Event::Object`].
     pub fn event(&mut self, ev: &mut OwnedEvent<'_>) -> Event {
         if ev.raw.mask & libc::FAN_Q_OVERFLOW != 0 {
+            // Moves may be among the events lost.
+            if let Some(c) = self.directories.as_mut() {
+                c.clear();
+            }
             return Event::Overflow;
+        }
+        let is_dir = ev.raw.mask & libc::FAN_ONDIR != 0;
+        if is_dir && ev.raw.mask & DIRECTORY_MOVES != 0 {
+            if let Some(c) = self.directories.as_mut() {
+                c.clear();
+            }
         }
         let fd = ev.take_fd();
         let raw = &ev.raw;
@@ -559,6 +614,14 @@ impl Resolver {
         if path.is_none() {
             if let Some((t, h)) = object {
                 path = self.resolve(t, h);
+            }
+        } else if let (true, Some((t, h)), Some(p)) = (is_dir, object, path.as_ref()) {
+            // A directory's event names its place and its handle: its
+            // files' events will need it, perhaps once it is gone.  (A
+            // moved directory's place is its old one: not remembered.)
+            if ev.raw.mask & DIRECTORY_MOVES == 0 && ev.raw.mask & libc::FAN_DELETE_SELF == 0 {
+                let p = p.clone();
+                self.remember(t, h, &p);
             }
         }
         Event::Object {

@@ -172,7 +172,9 @@ pub(crate) fn comm_of(pid: i32) -> Option<String> {
 pub(crate) fn init_group(class: u32, fid: bool) -> Result<Fanotify, Failure> {
     let mut flags = class | libc::FAN_CLOEXEC | libc::FAN_NONBLOCK;
     if fid {
-        flags |= libc::FAN_REPORT_FID | libc::FAN_REPORT_DFID_NAME;
+        // TARGET_FID: the FID record of a create, delete or move names
+        // the entry, not the directory (the directory cache learns from it).
+        flags |= libc::FAN_REPORT_FID | libc::FAN_REPORT_DFID_NAME | libc::FAN_REPORT_TARGET_FID;
     }
     Fanotify::init(
         InitFlags::from_bits_retain(flags),
@@ -384,6 +386,18 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     } else {
         requested | libc::FAN_ONDIR
     };
+    // Directory paths are cached when every move of a directory reaches
+    // us: asked for below, and no filter but subtree's (which sends a move
+    // if either parent is inside) could skip one.  Moves only asked for
+    // the cache are not printed.
+    let shown = mask;
+    let cache_directories =
+        is_dir && bpf.is_none() && filter.as_ref().map_or(true, |f| f.name() == "subtree");
+    let mask = if cache_directories {
+        mask | libc::FAN_MOVED_FROM | libc::FAN_MOVED_TO
+    } else {
+        mask
+    };
     // SIGHUP too: a watch in a terminal that goes away stops as on SIGTERM.
     let signals = stop_signals(&[Signal::SIGHUP])?;
     let fan = init_group(libc::FAN_CLASS_NOTIF, true)?;
@@ -408,6 +422,9 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         path.parent().unwrap_or(Path::new("/")).to_path_buf()
     };
     let mut resolver = Resolver::new(args::open_dir(&dir)?);
+    if cache_directories {
+        resolver.cache_directories();
+    }
     for known in [&path, &dir].into_iter().chain(&a.subtree) {
         resolver
             .know(
@@ -472,6 +489,9 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                             )
                         }
                     }
+                    Event::Object { mask, .. } if mask & shown & !libc::FAN_ONDIR == 0 => {
+                        continue;
+                    }
                     Event::Object {
                         mask,
                         pid,
@@ -479,6 +499,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                         new_path,
                         ..
                     } => {
+                        let mask = mask & shown;
                         let comm = comm_of(pid);
                         let line = EventLine {
                             mask,
