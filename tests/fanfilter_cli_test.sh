@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..27"
+echo "1..28"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -585,5 +585,28 @@ printf '%s\n' "CREATE,ISDIR $d/in/gone" "CREATE $d/in/gone/f1" "CREATE $d/in/gon
 	"CREATE,ISDIR $d/in/a" "CREATE $d/in/b/y" | sort >"$work/want27"
 ((r == 0 && rc == 0)) && cmp -s "$work/want27" "$work/got27"
 ok $? "paths of a removed and of a moved directory's files" "$work/got27" "$work/e27"
+
+# 28. output that cannot be written (a full disk) is exit 1 with the
+# reason for every command: completions panicked (101), --help and stats
+# succeeded quietly or panicked.
+d=$work/t28
+mkdir -p "$d"
+start_watch /dev/null "$work/e28w" "$d" --subtree "$d"
+r=$?
+bad=0
+for args in "list" "stats $wpid" "completions bash" "--help" "watch --help"; do
+	# shellcheck disable=SC2086
+	"$cli" $args >/dev/full 2>"$work/e28"
+	rc=$?
+	if ((rc != 1)) || ! grep -q 'writing.*No space left on device' "$work/e28" ||
+		grep -q panicked "$work/e28"; then
+		echo "# $args: rc=$rc"
+		sed 's/^/#   /' "$work/e28" | head -3
+		bad=1
+	fi
+done
+stop_watch INT
+((r == 0 && bad == 0))
+ok $? "list, stats, completions and --help to a full disk: exit 1 and why"
 
 exit $((failed > 0))

@@ -10,7 +10,19 @@ use clap::Parser;
 use std::io::Write;
 
 fn main() {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version (exit 0) must not succeed quietly when
+            // their output cannot be written.
+            let code = e.exit_code();
+            if let Err(w) = e.print() {
+                let _ = writeln!(std::io::stderr(), "fanfilter: writing: {w}");
+                std::process::exit(if code == 0 { 1 } else { code });
+            }
+            std::process::exit(code);
+        }
+    };
     std::process::exit(match run::run(cli) {
         Ok(()) => 0,
         Err(e) => {

@@ -85,10 +85,21 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Stats { pid, fd } => stats(pid, fd),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "fanfilter", &mut io::stdout());
-            Ok(())
+            // Into memory first: clap_complete panics on a write error.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "fanfilter", &mut script);
+            write_stdout(&script)
         }
     }
+}
+
+/// All of `bytes` to standard output, or exit 1 saying why (a closed
+/// pipe, a full disk): never a panic, never a quiet success.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| io_fail("writing", e))
 }
 
 fn list() -> Result<(), Failure> {
@@ -546,12 +557,13 @@ fn stats(pid: i32, fd: Option<i32>) -> Result<(), Failure> {
             format!("process {pid} has no fanotify fd"),
         ));
     }
+    let mut text = String::new();
     for fd in fds {
         match sysfs::counters_of(pid, fd) {
-            Ok(Some(c)) => println!("{pid} fd {fd}: {}", counters_text(&c)),
-            Ok(None) => println!("{pid} fd {fd}: no filter attached"),
+            Ok(Some(c)) => text.push_str(&format!("{pid} fd {fd}: {}\n", counters_text(&c))),
+            Ok(None) => text.push_str(&format!("{pid} fd {fd}: no filter attached\n")),
             Err(e) => return Err(io_fail(&format!("/proc/{pid}/fdinfo/{fd}"), e)),
         }
     }
-    Ok(())
+    write_stdout(text.as_bytes())
 }
