@@ -2,6 +2,9 @@
 /*
  * "bpf_dirs_only": sends only the events of directories, as the mode that
  * bpf_fanotify_event_attr() gives says; events without an inode are sent.
+ * The map (the variable) has another name than the filter on purpose: a
+ * filter is named by .name, and fanfilter's CLI test 29 checks that it
+ * attaches that one.
  */
 #include "fanotify_filter.bpf.h"
 
@@ -16,7 +19,7 @@ int BPF_PROG(dirs_only_filter, struct fanotify_filter_event *event)
 }
 
 SEC(".struct_ops")
-struct fanotify_bpf_filter bpf_dirs_only = {
+struct fanotify_bpf_filter dirs_only_ops = {
 	.filter = (void *)dirs_only_filter,
 	.name = "bpf_dirs_only",
 };

@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 				bpf_map__name(map), strerror(errno));
 			return 1;
 		}
-		printf("fanfilter-bpf: registered %s\n", bpf_map__name(map));
+		printf("fanfilter-bpf: registered map %s\n", bpf_map__name(map));
 		nr++;
 	}
 	if (!nr) {

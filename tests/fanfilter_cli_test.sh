@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..28"
+echo "1..29"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -608,5 +608,25 @@ done
 stop_watch INT
 ((r == 0 && bad == 0))
 ok $? "list, stats, completions and --help to a full disk: exit 1 and why"
+
+# 29. watch --bpf attaches the filter by its .name, not by the map's (the
+# C variable's) name: dirs_only.bpf.o's map is "dirs_only_ops".
+bpf=$(dirname "$0")/bpf/dirs_only.bpf.o
+if [[ -f $bpf && -e /sys/kernel/btf/vmlinux ]]; then
+	d=$work/t29
+	mkdir -p "$d"
+	start_watch "$work/o29" "$work/e29" "$d" --bpf "$bpf" --events create
+	r=$?
+	mkdir "$d/sub"
+	touch "$d/f"
+	stop_watch INT
+	rc=$?
+	[[ "$(events_of "$work/o29")" == "CREATE,ISDIR $d/sub" ]] &&
+		grep -q 'filter bpf_dirs_only)' "$work/e29"
+	ok $((r || rc || $?)) "watch --bpf names the filter by its .name (rc=$rc)" "$work/o29" "$work/e29"
+else
+	n=$((n + 1))
+	echo "ok $n - watch --bpf .name # SKIP no BPF filters in this kernel or build"
+fi
 
 exit $((failed > 0))
