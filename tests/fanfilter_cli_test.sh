@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..29"
+echo "1..30"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -461,7 +461,7 @@ wait "$gpid"
 rc=$?
 ((r == 0 && w == 0 && other == 0 && rc == 0)) &&
 	grep -qx data "$d/r1" && grep -qx data "$d/r2" &&
-	grep -q '(2 exempt)' "$work/e21"
+	grep -q '(2 exempt, 0 exempt users)' "$work/e21"
 ok $? "guard --exempt \"PID PID\" exempts both, and only them" "$work/e21" "$d/r1" "$d/r2"
 
 # 22. Ctrl-C during a storm of denials stops the guard within 1 s.
@@ -628,5 +628,28 @@ else
 	n=$((n + 1))
 	echo "ok $n - watch --bpf .name # SKIP no BPF filters in this kernel or build"
 fi
+
+# 30. guard --exempt-user: every process of that user (a daemon's
+# children) may read, others not, root included.
+d=$work/t30
+mkdir -p "$d/secret"
+echo data >"$d/secret/f"
+chmod -R a+rX "$d"
+start_guard /dev/null "$work/e30" "$d/secret" --exempt-user nobody --exempt-user 1002
+r=$?
+setpriv --reuid=65534 --regid=65534 --clear-groups cat "$d/secret/f" >"$work/o30" 2>&1
+nobody=$?
+setpriv --reuid=1002 --regid=1002 --clear-groups sh -c "cat '$d/secret/f'" >>"$work/o30" 2>&1
+child=$?
+! setpriv --reuid=1001 --regid=1001 --clear-groups cat "$d/secret/f" >/dev/null 2>&1
+other=$?
+! cat "$d/secret/f" >/dev/null 2>&1
+root=$?
+kill -INT "$gpid"
+wait "$gpid"
+rc=$?
+((r == 0 && nobody == 0 && child == 0 && other == 0 && root == 0 && rc == 0)) &&
+	grep -q '(0 exempt, 2 exempt users)' "$work/e30"
+ok $? "guard --exempt-user exempts that user's processes and children, no others" "$work/e30" "$work/o30"
 
 exit $((failed > 0))

@@ -119,8 +119,93 @@ TEST_F(guard, bad_args_einval)
 	EXPECT_EQ(-1, filter_attach(self->fan_fd, "guard", &a, sizeof(a)));
 	EXPECT_EQ(EINVAL, errno);
 	a.nr_exempt = 0;
-	a.zero = 1;
+	a.nr_exempt_uids = FAN_GUARD_MAX_EXEMPT + 1;
 	EXPECT_EQ(-1, filter_attach(self->fan_fd, "guard", &a, sizeof(a)));
+	EXPECT_EQ(EINVAL, errno);
+	/* A uid counted but not there. */
+	a.nr_exempt_uids = 1;
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "guard", &a, sizeof(a)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, filter_detach(self->fan_fd));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/* struct fan_guard_args with one root and the exempt uids @uids. */
+struct guard_uid_args {
+	struct fan_guard_args hdr;
+	__u32 ids[3];
+};
+
+static int attach_guard_uids(int fan_fd, int root_fd, const __u32 *uids,
+			     int nr)
+{
+	struct guard_uid_args a = {
+		.hdr = {
+			.version = FAN_GUARD_ARGS_VERSION,
+			.nr_roots = 1,
+			.nr_exempt_uids = nr,
+		},
+	};
+
+	for (int i = 0; i < nr; i++)
+		a.ids[i] = uids[i];
+	a.ids[nr] = root_fd;
+	return filter_attach(fan_fd, "guard", &a,
+			     sizeof(a.hdr) + (nr + 1) * sizeof(a.ids[0]));
+}
+
+struct open_as_req {
+	const char *path;
+	uid_t uid;
+};
+
+/* In a child: become @uid (real, effective, saved), open, return errno. */
+static int open_as(void *arg)
+{
+	const struct open_as_req *r = arg;
+	int fd;
+
+	if (setresgid(r->uid, r->uid, r->uid) ||
+	    setresuid(r->uid, r->uid, r->uid))
+		return 100;
+	fd = open(r->path, O_RDONLY);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * Exempt by effective uid: every process of the user, such as a daemon's
+ * children, which a list of pids cannot name in advance.
+ */
+TEST_F(guard, exempt_uid_is_allowed_others_denied)
+{
+	const __u32 uids[] = { 1000, 1002 };
+	char path[PATH_MAX];
+	struct open_as_req r = { .path = path };
+
+	snprintf(path, sizeof(path), "%s/secret", self->fs.in);
+	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				   FAN_OPEN_PERM, AT_FDCWD, self->fs.root));
+	ASSERT_EQ(0, attach_guard_uids(self->fan_fd, self->in_fd, uids, 2));
+	r.uid = 1000;
+	EXPECT_EQ(0, run_in_child(open_as, &r, 1000));
+	r.uid = 1002;
+	EXPECT_EQ(0, run_in_child(open_as, &r, 1000));
+	r.uid = 1001;
+	EXPECT_EQ(EPERM, run_in_child(open_as, &r, 1000));
+	/* Root is no exception. */
+	EXPECT_EQ(EPERM, open_in_child(self->fs.in, "secret"));
+}
+
+/* A uid with no mapping ((uid_t)-1) is a caller's bug: nothing attached. */
+TEST_F(guard, unmapped_uid_einval)
+{
+	const __u32 uids[] = { 1000, (__u32)-1 };
+
+	EXPECT_EQ(-1, attach_guard_uids(self->fan_fd, self->in_fd, uids, 2));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, filter_detach(self->fan_fd));
 	EXPECT_EQ(ENOENT, errno);

@@ -36,7 +36,8 @@ pub enum ArgsError {
 
 /// `FAN_SUBTREE_MAX_ROOTS`: most roots of a `subtree` or `guard` attachment.
 pub const MAX_ROOTS: usize = 4096;
-/// `FAN_GUARD_MAX_EXEMPT`: most exempt tgids of a `guard` attachment.
+/// `FAN_GUARD_MAX_EXEMPT`: most exempt tgids, and most exempt uids, of a
+/// `guard` attachment.
 pub const MAX_EXEMPT: usize = 64;
 /// `FAN_ACTOR_MAX_IDS`: most tgids, and most uids, of an `actor` attachment.
 pub const MAX_IDS: usize = 64;
@@ -53,7 +54,8 @@ const WORD: usize = 4;
 const KIND_SIZE: usize = 8;
 /// `version`, `nr_roots` of `struct fan_subtree_args`.
 const SUBTREE_HEADER: usize = 8;
-/// `version`, `nr_roots`, `nr_exempt`, `zero` of `struct fan_guard_args`.
+/// `version`, `nr_roots`, `nr_exempt`, `nr_exempt_uids` of `struct
+/// fan_guard_args`.
 const GUARD_HEADER: usize = 16;
 /// `version`, `flags`, `nr_tgids`, `nr_uids` of `struct fan_actor_args`.
 const ACTOR_HEADER: usize = 16;
@@ -214,16 +216,21 @@ pub struct GuardArgs<'a> {
     pub roots: Words<'a>,
     /// The exempt tgids (`__s32`, each > 0), 0 ..= [`MAX_EXEMPT`].
     pub exempt: Words<'a>,
+    /// The exempt effective uids (`__u32`; the filter maps them, refusing
+    /// unmapped ones), 0 ..= [`MAX_EXEMPT`].
+    pub exempt_uids: Words<'a>,
 }
 
-/// Parses `struct fan_guard_args`: version 1, reserved word zero,
-/// 0 ..= [`MAX_EXEMPT`] exempt tgids, each > 0, then 1 ..= [`MAX_ROOTS`]
-/// root fds, and nothing after them.
+/// Parses `struct fan_guard_args`: version 1, 0 ..= [`MAX_EXEMPT`] exempt
+/// tgids, each > 0, 0 ..= [`MAX_EXEMPT`] exempt uids (the word that was
+/// reserved and zero: zero uids is the old layout), then 1 ..=
+/// [`MAX_ROOTS`] root fds, and nothing after them.
 pub fn parse_guard(args: &[u8]) -> Result<GuardArgs<'_>, ArgsError> {
     check_version(args)?;
     let nr_roots = count(word(args, 4)?)?;
     let nr_exempt = count(word(args, 8)?)?;
-    if word(args, 12)? != 0 || nr_exempt > MAX_EXEMPT {
+    let nr_exempt_uids = count(word(args, 12)?)?;
+    if nr_exempt > MAX_EXEMPT || nr_exempt_uids > MAX_EXEMPT {
         return Err(ArgsError::Invalid);
     }
     let exempt = Words::at(args, GUARD_HEADER, nr_exempt)?;
@@ -232,11 +239,19 @@ pub fn parse_guard(args: &[u8]) -> Result<GuardArgs<'_>, ArgsError> {
     if exempt.iter_i32().any(|tgid| tgid <= 0) {
         return Err(ArgsError::Invalid);
     }
-    let roots_at = GUARD_HEADER
+    let uids_at = GUARD_HEADER
         .checked_add(exempt.bytes.len())
         .ok_or(ArgsError::Invalid)?;
+    let exempt_uids = Words::at(args, uids_at, nr_exempt_uids)?;
+    let roots_at = uids_at
+        .checked_add(exempt_uids.bytes.len())
+        .ok_or(ArgsError::Invalid)?;
     let roots = parse_roots(args, roots_at, nr_roots)?;
-    Ok(GuardArgs { roots, exempt })
+    Ok(GuardArgs {
+        roots,
+        exempt,
+        exempt_uids,
+    })
 }
 
 /// Decoded `struct fan_actor_args`.

@@ -10,7 +10,8 @@
 //! protected directories hang from, a chain deeper than the walk's bound)
 //! is denied to non-exempt processes, and kernel threads are never
 //! exempt. Exempt processes are held by reference, so a process that later
-//! reuses an exempt pid number is not exempt. The threat model is in
+//! reuses an exempt pid number is not exempt; exempt effective uids cover
+//! a daemon's children, which new pids would not. The threat model is in
 //! `Documentation/design.md`.
 //!
 //! Args: `struct fan_guard_args` of `src/uapi/fanotify_filters.h`.
@@ -19,22 +20,43 @@ use super::{
     args,
     roots::{processes, root_set},
 };
-use crate::fanotify::{self, Event, Filter, OwnedInodeSet, Place, Process, StateRef, Verdict};
+use crate::fanotify::{
+    self, Event, Filter, Kuid, OwnedInodeSet, Place, Process, StateRef, Verdict,
+};
 use kernel::{c_str, prelude::*};
 
 /// State of one attachment.
 pub(crate) struct GuardState {
     roots: OwnedInodeSet,
     exempt: KVec<Process>,
+    exempt_uids: KVec<Kuid>,
 }
 
 impl GuardState {
     fn parse(args: &[u8]) -> Result<Self> {
         let parsed = args::parse_guard(args)?;
+        let mut exempt_uids = KVec::with_capacity(parsed.exempt_uids.len(), GFP_KERNEL_ACCOUNT)?;
+        for uid in parsed.exempt_uids.iter() {
+            exempt_uids.push(Kuid::from_current_ns(uid)?, GFP_KERNEL_ACCOUNT)?;
+        }
         Ok(Self {
             exempt: processes(parsed.exempt)?,
+            exempt_uids,
             roots: root_set(parsed.roots)?,
         })
+    }
+
+    /// Whether the event's actor is exempt: one of the processes, or of
+    /// the effective uids (a daemon's children, which run as its user).
+    /// Kernel threads are never exempt.
+    fn exempts(&self, event: &Event<'_>) -> bool {
+        let Some(actor) = event.actor() else {
+            return false;
+        };
+        self.exempt.iter().any(|p| actor.is(p))
+            || event
+                .actor_euid()
+                .is_some_and(|uid| self.exempt_uids.contains(&uid))
     }
 }
 
@@ -47,7 +69,7 @@ impl Filter for Guard {
     const DESCRIPTION: &'static CStr =
         c_str!("deny access at or below protected directories to non-exempt processes");
     const ARGS_DESCRIPTION: &'static CStr = c_str!(
-        "struct fan_guard_args { u32 version = 1; u32 nr_roots 1..4096; u32 nr_exempt <= 64; u32 zero; s32 exempt_tgids[nr_exempt] > 0; s32 root_fds[nr_roots]; }"
+        "struct fan_guard_args { u32 version = 1; u32 nr_roots 1..4096; u32 nr_exempt <= 64; u32 nr_exempt_uids <= 64; s32 exempt_tgids[nr_exempt] > 0; u32 exempt_euids[nr_exempt_uids]; s32 root_fds[nr_roots]; }"
     );
     type State = Pin<KBox<GuardState>>;
 
@@ -59,10 +81,7 @@ impl Filter for Guard {
         let Some(permission) = event.permission() else {
             return Verdict::Send;
         };
-        let exempt = event
-            .actor()
-            .is_some_and(|actor| state.exempt.iter().any(|p| actor.is(p)));
-        if exempt {
+        if state.exempts(event) {
             return permission.allow();
         }
         match event.locate(&state.roots) {

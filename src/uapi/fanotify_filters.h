@@ -27,14 +27,18 @@ struct fan_subtree_args {
 /*
  * "guard": for permission events (FAN_OPEN_PERM, FAN_ACCESS_PERM,
  * FAN_OPEN_EXEC_PERM) on objects at or below one of the given directories,
- * deny the access with EPERM unless the acting process is one of the exempt
- * processes; allow every other permission event in the kernel, without
- * asking user space.  Other events are sent unchanged.  Exempt tgids are
- * those of the attacher's pid namespace and must name live processes
- * (ESRCH otherwise); the filter holds the processes, not the numbers, so a
- * process that later reuses a number is not exempt.  Objects whose place
- * cannot be told (disconnected dentries, roots other than the one the
- * directories hang from) are denied: guard fails closed.
+ * deny the access with EPERM unless the acting process is exempt; allow
+ * every other permission event in the kernel, without asking user space.
+ * Other events are sent unchanged.  A process is exempt if it is one of
+ * the exempt processes or runs with one of the exempt effective uids (a
+ * daemon's children, which no pid list can name in advance).  Exempt
+ * tgids are those of the attacher's pid namespace and must name live
+ * processes (ESRCH otherwise); the filter holds the processes, not the
+ * numbers, so a process that later reuses a number is not exempt.  Uids
+ * are those of the attacher's user namespace (EINVAL if unmapped).
+ * Objects whose place cannot be told (disconnected dentries, roots other
+ * than the one the directories hang from) are denied: guard fails closed;
+ * kernel threads are never exempt.
  */
 #define FAN_GUARD_ARGS_VERSION	1
 #define FAN_GUARD_MAX_EXEMPT	64
@@ -42,9 +46,11 @@ struct fan_subtree_args {
 struct fan_guard_args {
 	__u32 version;		/* FAN_GUARD_ARGS_VERSION */
 	__u32 nr_roots;		/* 1 .. FAN_SUBTREE_MAX_ROOTS */
-	__u32 nr_exempt;	/* 0 .. FAN_GUARD_MAX_EXEMPT */
-	__u32 zero;		/* must be 0 */
-	__s32 ids[];		/* nr_exempt tgids (> 0), then nr_roots fds */
+	__u32 nr_exempt;	/* 0 .. FAN_GUARD_MAX_EXEMPT tgids */
+	/* 0 .. FAN_GUARD_MAX_EXEMPT uids; was reserved, 0: no uids */
+	__u32 nr_exempt_uids;
+	/* nr_exempt tgids (> 0), nr_exempt_uids uids (__u32), nr_roots fds */
+	__s32 ids[];
 };
 
 /*

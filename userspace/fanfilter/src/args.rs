@@ -360,6 +360,7 @@ impl FilterSpec for Actor {
 pub struct Guard {
     roots: Vec<OwnedFd>,
     exempt: Vec<i32>,
+    exempt_uids: Vec<u32>,
 }
 
 impl Guard {
@@ -369,11 +370,24 @@ impl Guard {
         if let Some(&t) = exempt.iter().find(|&&t| t <= 0) {
             return Err(ArgsError::BadTgid(t));
         }
-        Ok(Guard { roots, exempt })
+        Ok(Guard {
+            roots,
+            exempt,
+            exempt_uids: Vec::new(),
+        })
     }
 
     pub fn open<P: AsRef<Path>>(paths: &[P], exempt: Vec<i32>) -> Result<Self, ArgsError> {
         Self::new(open_roots(paths)?, exempt)
+    }
+
+    /// Exempt every process running with one of these effective uids as
+    /// well (a daemon's children, say).  Kernels whose guard predates
+    /// uids refuse a non-empty list with `EINVAL`.
+    pub fn with_exempt_uids(mut self, uids: Vec<u32>) -> Result<Self, ArgsError> {
+        count("exempt uids", uids.len(), 0, FAN_GUARD_MAX_EXEMPT)?;
+        self.exempt_uids = uids;
+        Ok(self)
     }
 }
 
@@ -385,9 +399,12 @@ impl FilterSpec for Guard {
         put_u32(out, FAN_GUARD_ARGS_VERSION);
         put_u32(out, self.roots.len() as u32);
         put_u32(out, self.exempt.len() as u32);
-        put_u32(out, 0);
+        put_u32(out, self.exempt_uids.len() as u32);
         for &t in &self.exempt {
             put_i32(out, t);
+        }
+        for &u in &self.exempt_uids {
+            put_u32(out, u);
         }
         for fd in &self.roots {
             put_i32(out, fd.as_raw_fd());

@@ -129,9 +129,15 @@ pub struct GuardArgs {
     pub dirs: Vec<PathBuf>,
     /// Processes that may still open files there: a pid, or a list
     /// separated by commas or blanks, as in --exempt "$(pidof daemon)"
-    /// (repeatable).  Its threads are exempt, its children are not.
+    /// (repeatable).  Its threads are exempt, its children are not: for
+    /// those, --exempt-user.
     #[arg(long, value_name = "PIDS")]
     pub exempt: Vec<String>,
+    /// Every process whose effective uid is USER's (a name or a number;
+    /// repeatable): a daemon and the children it starts, run as their own
+    /// user.
+    #[arg(long, value_name = "USER")]
+    pub exempt_user: Vec<String>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -183,6 +189,23 @@ impl GuardArgs {
     /// The `--exempt` pids, every list split.
     pub fn exempt_pids(&self) -> Result<Vec<i32>, String> {
         parse_pid_lists(&self.exempt)
+    }
+
+    /// The `--exempt-user` uids.
+    pub fn exempt_uids(&self) -> Result<Vec<u32>, String> {
+        self.exempt_user.iter().map(|u| user_id(u)).collect()
+    }
+}
+
+/// A user's uid: a number, or a name from the user database.
+fn user_id(user: &str) -> Result<u32, String> {
+    if let Ok(uid) = user.parse::<u32>() {
+        return Ok(uid);
+    }
+    match nix::unistd::User::from_name(user) {
+        Ok(Some(u)) => Ok(u.uid.as_raw()),
+        Ok(None) => Err(format!("--exempt-user {user:?}: no such user")),
+        Err(e) => Err(format!("--exempt-user {user:?}: {e}")),
     }
 }
 

@@ -258,7 +258,8 @@ impl DenialLine<'_> {
 /// anew).
 fn spec(a: &GuardArgs) -> Result<Guard, Failure> {
     let exempt = a.exempt_pids().map_err(|e| fail(EXIT_USAGE, e))?;
-    Ok(Guard::open(&a.dirs, exempt)?)
+    let uids = a.exempt_uids().map_err(|e| fail(EXIT_USAGE, e))?;
+    Ok(Guard::open(&a.dirs, exempt)?.with_exempt_uids(uids)?)
 }
 
 fn mark_dirs(fan: &Fanotify, dirs: &[PathBuf]) -> Result<(), Failure> {
@@ -288,13 +289,14 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
         .and_then(|c| c.id);
     let mut trace = DenialTrace::new(id);
     say!(
-        "fanfilter: guarding {} ({} exempt), denials from {}",
+        "fanfilter: guarding {} ({} exempt, {} exempt users), denials from {}",
         a.dirs
             .iter()
             .map(|d| d.display().to_string())
             .collect::<Vec<_>>()
             .join(" "),
         a.exempt_pids().map_or(0, |p| p.len()),
+        a.exempt_user.len(),
         if trace.is_some() {
             if id.is_some() {
                 "the trace event fanotify_filter:filter_verdict"

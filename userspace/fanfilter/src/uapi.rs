@@ -88,7 +88,7 @@ pub struct FanGuardArgs {
     pub version: u32,
     pub nr_roots: u32,
     pub nr_exempt: u32,
-    pub zero: u32,
+    pub nr_exempt_uids: u32,
 }
 
 /// `struct fan_kind_args`.

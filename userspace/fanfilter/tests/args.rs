@@ -181,6 +181,21 @@ fn guard_encodes_exempt_before_roots() {
     );
     assert!(Guard::new(dirs(1), vec![1; FAN_GUARD_MAX_EXEMPT + 1]).is_err());
     assert!(Guard::new(vec![], vec![]).is_err());
+    // Uids between the tgids and the roots.
+    let roots = dirs(1);
+    let fd = roots[0].as_raw_fd() as u32;
+    let g = Guard::new(roots, vec![42])
+        .unwrap()
+        .with_exempt_uids(vec![1000, 0])
+        .unwrap();
+    assert_eq!(
+        words(&g.encode()),
+        [FAN_GUARD_ARGS_VERSION, 1, 1, 2, 42, 1000, 0, fd]
+    );
+    assert!(Guard::new(dirs(1), vec![])
+        .unwrap()
+        .with_exempt_uids(vec![1; FAN_GUARD_MAX_EXEMPT + 1])
+        .is_err());
 }
 
 #[test]

@@ -97,8 +97,8 @@ fn filter_args_match_fanotify_filters_h() {
             offset_of!(FanGuardArgs, nr_exempt) as i64,
         ),
         (
-            "offsetof(struct fan_guard_args, zero)",
-            offset_of!(FanGuardArgs, zero) as i64,
+            "offsetof(struct fan_guard_args, nr_exempt_uids)",
+            offset_of!(FanGuardArgs, nr_exempt_uids) as i64,
         ),
         (
             "offsetof(struct fan_guard_args, ids)",

@@ -62,18 +62,32 @@ mod support {
         version: u32,
         nr_roots: u32,
         nr_exempt: u32,
-        zero: u32,
+        nr_uids: u32,
         exempt: &[i32],
+        uids: &[u32],
         roots: &[i32],
     ) -> Vec<u8> {
-        let mut v = ne(&[version, nr_roots, nr_exempt, zero]);
+        let mut v = ne(&[version, nr_roots, nr_exempt, nr_uids]);
         v.extend(ne_i32(exempt));
+        v.extend(ne(uids));
         v.extend(ne_i32(roots));
         v
     }
 
+    pub fn guard_uid_args(exempt: &[i32], uids: &[u32], roots: &[i32]) -> Vec<u8> {
+        guard_raw(
+            1,
+            nr(roots.len()),
+            nr(exempt.len()),
+            nr(uids.len()),
+            exempt,
+            uids,
+            roots,
+        )
+    }
+
     pub fn guard_args(exempt: &[i32], roots: &[i32]) -> Vec<u8> {
-        guard_raw(1, nr(roots.len()), nr(exempt.len()), 0, exempt, roots)
+        guard_uid_args(exempt, &[], roots)
     }
 
     pub fn actor_raw(
@@ -172,6 +186,7 @@ mod support {
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct Guard {
         pub exempt: Vec<i32>,
+        pub exempt_uids: Vec<u32>,
         pub roots: Vec<i32>,
     }
 
@@ -179,12 +194,13 @@ mod support {
         pub fn of(args: &GuardArgs<'_>) -> Self {
             Self {
                 exempt: i32s(&args.exempt),
+                exempt_uids: u32s(&args.exempt_uids),
                 roots: i32s(&args.roots),
             }
         }
 
         pub fn encode(&self) -> Vec<u8> {
-            guard_args(&self.exempt, &self.roots)
+            guard_uid_args(&self.exempt, &self.exempt_uids, &self.roots)
         }
     }
 
@@ -341,13 +357,13 @@ mod support {
         let version = rd(b, 0)?;
         let n_roots = u64::from(rd(b, 4)?);
         let n_exempt = u64::from(rd(b, 8)?);
-        let zero = rd(b, 12)?;
+        let n_uids = u64::from(rd(b, 12)?);
         if version != 1
-            || zero != 0
             || n_exempt > 64
+            || n_uids > 64
             || n_roots == 0
             || n_roots > 4096
-            || b.len() as u64 != 16 + 4 * (n_exempt + n_roots)
+            || b.len() as u64 != 16 + 4 * (n_exempt + n_uids + n_roots)
         {
             return None;
         }
@@ -358,11 +374,16 @@ mod support {
         if exempt.iter().any(|&t| t <= 0) {
             return None;
         }
-        let roots = rd_all(b, 16 + 4 * n_exempt, n_roots)
+        let exempt_uids = rd_all(b, 16 + 4 * n_exempt, n_uids);
+        let roots = rd_all(b, 16 + 4 * (n_exempt + n_uids), n_roots)
             .into_iter()
             .map(|w| w as i32)
             .collect();
-        Some(Guard { exempt, roots })
+        Some(Guard {
+            exempt,
+            exempt_uids,
+            roots,
+        })
     }
 
     pub fn ref_actor(b: &[u8]) -> Option<Actor> {
@@ -637,10 +658,23 @@ mod unit {
             Guard::of(&g),
             Guard {
                 exempt: vec![],
+                exempt_uids: vec![],
                 roots: vec![5]
             }
         );
         assert!(g.exempt.is_empty());
+        // Uids between the tgids and the roots; any u32 (the filter maps
+        // them, refusing unmapped ones).
+        let g_args = guard_uid_args(&[9], &[0, 1000, u32::MAX], &[5, 6]);
+        let g = parse_guard(&g_args).unwrap();
+        assert_eq!(
+            Guard::of(&g),
+            Guard {
+                exempt: vec![9],
+                exempt_uids: vec![0, 1000, u32::MAX],
+                roots: vec![5, 6]
+            }
+        );
 
         let g_args = guard_args(&[1, 42, i32::MAX], &[3, -1]);
 
@@ -649,6 +683,7 @@ mod unit {
             Guard::of(&g),
             Guard {
                 exempt: vec![1, 42, i32::MAX],
+                exempt_uids: vec![],
                 roots: vec![3, -1],
             }
         );
@@ -662,10 +697,22 @@ mod unit {
         let g = parse_guard(&g_args).unwrap();
         assert_eq!(g.exempt.len(), MAX_EXEMPT);
         assert_eq!(g.roots.len(), MAX_ROOTS);
-        assert_eq!(Guard::of(&g), Guard { exempt, roots });
+        assert_eq!(
+            Guard::of(&g),
+            Guard {
+                exempt: exempt.clone(),
+                exempt_uids: vec![],
+                roots
+            }
+        );
+        let uids: Vec<u32> = (0..64).collect();
+        let g_args = guard_uid_args(&exempt, &uids, &[3]);
+        assert_eq!(parse_guard(&g_args).unwrap().exempt_uids.len(), MAX_EXEMPT);
 
         let exempt: Vec<i32> = (1..=65).collect();
         refused(parse_guard(&guard_args(&exempt, &[3])), "65 exempt");
+        let uids: Vec<u32> = (0..65).collect();
+        refused(parse_guard(&guard_uid_args(&[], &uids, &[3])), "65 uids");
         let roots: Vec<i32> = (0..4097).collect();
         refused(parse_guard(&guard_args(&[], &roots)), "4097 roots");
         refused(parse_guard(&guard_args(&[1], &[])), "no root");
@@ -693,41 +740,55 @@ mod unit {
         bad_version_refused(&args, unit_guard);
         every_prefix_refused(&args, unit_guard);
         trailing_refused(&args, unit_guard);
-        for zero in [1, 0x100, 0x8000_0000, u32::MAX] {
+        // Counts that do not add up to the size.
+        for n in [1, 0x100, 0x8000_0000, u32::MAX] {
             refused(
-                parse_guard(&guard_raw(1, 1, 0, zero, &[], &[3])),
-                &format!("zero {zero:#x}"),
+                parse_guard(&guard_raw(1, 1, 0, n, &[], &[], &[3])),
+                &format!("uids {n:#x} missing"),
             );
         }
-        // Counts that do not add up to the size.
         refused(
-            parse_guard(&guard_raw(1, 1, 1, 0, &[], &[3])),
+            parse_guard(&guard_raw(1, 1, 1, 0, &[], &[], &[3])),
             "exempt missing",
         );
         refused(
-            parse_guard(&guard_raw(1, 1, 0, 0, &[7], &[3])),
+            parse_guard(&guard_raw(1, 1, 0, 0, &[7], &[], &[3])),
             "exempt not counted",
         );
         refused(
-            parse_guard(&guard_raw(1, 2, 1, 0, &[7], &[3])),
+            parse_guard(&guard_raw(1, 1, 0, 0, &[], &[7], &[3])),
+            "uid not counted",
+        );
+        refused(
+            parse_guard(&guard_raw(1, 2, 1, 0, &[7], &[], &[3])),
             "root missing",
         );
         // The counts, not the caller's intent, split the ids.
-        let args = guard_raw(1, 1, 2, 0, &[7], &[3, 4]);
+        let args = guard_raw(1, 1, 2, 0, &[7], &[], &[3, 4]);
         let g = parse_guard(&args).unwrap();
         assert_eq!((i32s(&g.exempt), i32s(&g.roots)), (vec![7, 3], vec![4]));
+        let args = guard_raw(1, 1, 1, 1, &[7], &[], &[3, 4]);
+        let g = parse_guard(&args).unwrap();
+        assert_eq!(
+            (i32s(&g.exempt), u32s(&g.exempt_uids), i32s(&g.roots)),
+            (vec![7], vec![3], vec![4])
+        );
         for n in HUGE {
             refused(
-                parse_guard(&guard_raw(1, n, 0, 0, &[], &[3])),
+                parse_guard(&guard_raw(1, n, 0, 0, &[], &[], &[3])),
                 &format!("nr_roots {n:#x}"),
             );
             refused(
-                parse_guard(&guard_raw(1, 1, n, 0, &[], &[3])),
+                parse_guard(&guard_raw(1, 1, n, 0, &[], &[], &[3])),
                 &format!("nr_exempt {n:#x}"),
             );
             refused(
-                parse_guard(&guard_raw(1, n, n, 0, &[], &[])),
-                &format!("both {n:#x}"),
+                parse_guard(&guard_raw(1, 1, 0, n, &[], &[], &[3])),
+                &format!("nr_exempt_uids {n:#x}"),
+            );
+            refused(
+                parse_guard(&guard_raw(1, n, n, n, &[], &[], &[])),
+                &format!("all {n:#x}"),
             );
         }
     }
