@@ -200,6 +200,68 @@ TEST_F(guard, exempt_uid_is_allowed_others_denied)
 	EXPECT_EQ(EPERM, open_in_child(self->fs.in, "secret"));
 }
 
+struct overlay_req {
+	const char *merged;
+	char opts[2 * PATH_MAX + 32];
+};
+
+/*
+ * In a child: become uid 1000 but keep CAP_SYS_ADMIN, and mount an
+ * overlay; returns 0 or the errno.  Its creator credentials are then uid
+ * 1000's.
+ */
+static int mount_overlay_as_1000(void *arg)
+{
+	const struct overlay_req *o = arg;
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = {};
+
+	if (prctl(PR_SET_KEEPCAPS, 1) || setresgid(1000, 1000, 1000) ||
+	    setresuid(1000, 1000, 1000))
+		return 100;
+	d[0].effective = 1u << CAP_SYS_ADMIN;
+	d[0].permitted = 1u << CAP_SYS_ADMIN;
+	if (syscall(SYS_capset, &h, d))
+		return 101;
+	if (mount("overlay", o->merged, "overlay", 0, o->opts))
+		return errno;
+	return 0;
+}
+
+/*
+ * An exempt uid is the actor's own: overlayfs opens a lower file with its
+ * mounter's credentials, and a reader of the overlay must not pass for
+ * its mounter.  (The lower layer is the protected directory.)
+ */
+TEST_F(guard, overlay_reader_is_not_its_mounter)
+{
+	const __u32 uids[] = { 1000 };
+	char empty[PATH_MAX], merged[PATH_MAX], path[PATH_MAX];
+	struct overlay_req o = { .merged = merged };
+	struct open_as_req r = { .path = path };
+
+	snprintf(empty, sizeof(empty), "%s/empty", self->fs.out);
+	snprintf(merged, sizeof(merged), "%s/merged", self->fs.out);
+	ASSERT_EQ(0, mkdir(empty, 0755));
+	ASSERT_EQ(0, mkdir(merged, 0755));
+	snprintf(o.opts, sizeof(o.opts), "lowerdir=%s:%s", self->fs.in, empty);
+	ASSERT_EQ(0, run_in_child(mount_overlay_as_1000, &o, 5000));
+	snprintf(path, sizeof(path), "%s/secret", merged);
+
+	ASSERT_EQ(0, fanotify_mark(self->fan_fd,
+				   FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				   FAN_OPEN_PERM, AT_FDCWD, self->fs.root));
+	ASSERT_EQ(0, attach_guard_uids(self->fan_fd, self->in_fd, uids, 1));
+	r.uid = 1001;
+	EXPECT_EQ(EPERM, run_in_child(open_as, &r, 1000));
+	/* The mounter's own uid reading through it is exempt. */
+	r.uid = 1000;
+	EXPECT_EQ(0, run_in_child(open_as, &r, 1000));
+	EXPECT_EQ(0, umount2(merged, MNT_DETACH));
+}
+
 /* A uid with no mapping ((uid_t)-1) is a caller's bug: nothing attached. */
 TEST_F(guard, unmapped_uid_einval)
 {
