@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..30"
+echo "1..41"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -207,7 +207,7 @@ stop_watch INT
 rc=$?
 # comm only while cat still lives, or once the trace saw it scheduled
 ((cr != 0)) && grep -q 'Operation not permitted' "$work/cat12" &&
-	grep -Eq " DENIED OPEN_PERM pid=$cpid( comm=cat)? dev=[0-9]+:[0-9]+ ino=$(stat -c %i "$d/secret/f")\$" "$work/o12" &&
+	grep -Eq " DENIED OPEN_PERM pid=$cpid dev=[0-9]+:[0-9]+ ino=$(stat -c %i "$d/secret/f")( comm=cat)?\$" "$work/o12" &&
 	grep -q '^fanfilter: kernel filter guard: seen [0-9]* skipped [0-9]* sent 0 denied 1 ' "$work/e12"
 ok $((rc || $?)) "guard denies an open below the directory and prints it" "$work/o12" "$work/e12" "$work/cat12"
 
@@ -413,25 +413,29 @@ start_guard /dev/null "$work/e20a" "$d/secret"
 r1=$?
 kill -KILL "$gpid"
 wait "$gpid" 2>/dev/null
-left=$(find "$inst" -maxdepth 1 -name 'fanfilter-*' | wc -l)
+left=$(find "$inst" -maxdepth 1 -name 'fanfilter-guard-*' | wc -l)
 start_guard "$work/o20" "$work/e20" "$d/secret"
 r2=$?
-now=$(find "$inst" -maxdepth 1 -name 'fanfilter-*' | wc -l)
-rm -r "$d/secret"
+now=$(find "$inst" -maxdepth 1 -name 'fanfilter-guard-*' | wc -l)
+# Replaced: the old directory moved away, a new one in its place.  A
+# reload guards the new one as well, never instead (the old one kept its
+# data, and whoever replaced it must not take it out of the guard).
+mv "$d/secret" "$d/secret.old"
 mkdir "$d/secret"
 echo new >"$d/secret/g"
 cat "$d/secret/g" >/dev/null 2>&1
 before=$?
 kill -HUP "$gpid"
 for _ in $(seq 50); do grep -q 'SIGHUP: directories' "$work/e20" && break; sleep 0.1; done
-! cat "$d/secret/g" >/dev/null 2>&1
+! cat "$d/secret/g" >/dev/null 2>&1 && ! cat "$d/secret.old/f" >/dev/null 2>&1 &&
+	grep -q 'another directory than before: both are guarded' "$work/e20"
 after=$?
 kill -0 "$gpid"
 alive=$?
 kill -INT "$gpid"
 wait "$gpid"
 rc=$?
-end=$(find "$inst" -maxdepth 1 -name 'fanfilter-*' | wc -l)
+end=$(find "$inst" -maxdepth 1 -name 'fanfilter-guard-*' | wc -l)
 echo "# instances: $left after SIGKILL, $now with the next guard, $end after it; new dir before reload: rc=$before"
 ((r1 == 0 && r2 == 0 && left == 1 && now == 1 && end == 0 && before == 0 &&
 	after == 0 && alive == 0 && rc == 0)) &&
@@ -534,8 +538,14 @@ r=$?
 echo more >>"$d/f"
 echo more >>"$d/g"
 rm "$d/f"
-stop_watch INT
+# The watched file is gone: the watch says so and ends (exit 1), rather
+# than wait for events that cannot come.
+gone "$wpid" 50
+g=$?
+kill -INT "$wpid" 2>/dev/null
+wait "$wpid"
 rc=$?
+((g == 0 && rc == 1)) && grep -q 'f was deleted: nothing left to watch' "$work/e25" && rc=0
 # One line per event name (fanotify merges events on one object).
 events_of "$work/o25" | awk '{ n = split($1, e, ","); for (i = 1; i <= n; i++) print e[i], $2 }' |
 	sort >"$work/got25"
@@ -651,5 +661,229 @@ rc=$?
 ((r == 0 && nobody == 0 && child == 0 && other == 0 && root == 0 && rc == 0)) &&
 	grep -q '(0 exempt, 2 exempt users)' "$work/e30"
 ok $? "guard --exempt-user exempts that user's processes and children, no others" "$work/e30" "$work/o30"
+
+# 31. -1 (one-shot): the first event, then exit 0; -t: exit 2 when no
+# event comes in time, and not before.
+d=$work/t31
+mkdir -p "$d"
+start_watch "$work/o31" "$work/e31" "$d" -1 -e create
+r=$?
+touch "$d/a" "$d/b" "$d/c"
+gone "$wpid" 50
+g=$?
+wait "$wpid"
+rc=$?
+t0=$(date +%s%N)
+"$cli" watch "$d" -t 1 -e create >"$work/o31b" 2>"$work/e31b"
+rc2=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "# one-shot rc=$rc, timeout rc=$rc2 after $ms ms"
+((r == 0 && g == 0 && rc == 0 && rc2 == 2 && ms >= 900 && ms < 5000)) &&
+	[[ $(wc -l <"$work/o31") == 1 ]] && grep -q " CREATE $d/a" "$work/o31" &&
+	[[ ! -s $work/o31b ]] && grep -q 'no event within 1 s' "$work/e31b"
+ok $? "--one-shot exits after one event; --timeout exits 2 without one" "$work/o31" "$work/e31b"
+
+# 32. --exit-on-overflow: the overflow is printed, then exit 6.
+d=$work/t32
+mkdir -p "$d/in"
+start_watch "$work/o32" "$work/e32" "$d" --subtree "$d/in" -e create --exit-on-overflow
+r=$?
+kill -STOP "$wpid"
+(cd "$d/in" && seq 17000 | xargs touch)
+kill -CONT "$wpid"
+gone "$wpid" 100
+g=$?
+kill -KILL "$wpid" 2>/dev/null
+wait "$wpid"
+rc=$?
+((r == 0 && g == 0 && rc == 6)) && grep -q ' OVERFLOW events were lost' "$work/o32" &&
+	grep -q 'exit-on-overflow' "$work/e32"
+ok $? "--exit-on-overflow prints the overflow and exits 6 (rc=$rc)" "$work/e32"
+
+# 33. -q -o FILE: events appended to FILE, nothing but errors on stderr.
+d=$work/t33
+mkdir -p "$d"
+echo "earlier line" >"$work/o33"
+"$cli" watch "$d" -q -o "$work/o33" -e create 2>"$work/e33" &
+wpid=$!
+sleep 1
+touch "$d/x"
+stop_watch INT
+rc=$?
+((rc == 0)) && [[ ! -s $work/e33 ]] && [[ $(head -1 "$work/o33") == "earlier line" ]] &&
+	grep -q " CREATE $d/x" "$work/o33"
+ok $? "-q -o FILE appends events to FILE and says nothing else" "$work/o33" "$work/e33"
+
+# 34. names that are not text: escaped in lines, exact with --null and
+# in CSV, exact in hex beside the readable form in JSON.
+d=$work/t34
+mkdir -p "$d"
+name=$(printf 'a\nb\xff')
+for fmt in text null csv json; do
+	case $fmt in
+	text) args=() ;;
+	null) args=(--null --format '%p') ;;
+	csv) args=(--csv) ;;
+	json) args=(--json) ;;
+	esac
+	start_watch "$work/o34.$fmt" "$work/e34.$fmt" "$d" -e create "${args[@]}"
+	touch "$d/$name"
+	rm "$d/$name"
+	stop_watch INT
+done
+printf '%s/a\\nb\\xff' "$d" >"$work/want34.text"
+printf '%s\0' "$d/$name" >"$work/want34.null"
+hex=$(printf '%s' "$d/$name" | od -An -tx1 | tr -d ' \n')
+grep -qF " CREATE $(cat "$work/want34.text") pid=" "$work/o34.text" &&
+	cmp -s "$work/want34.null" "$work/o34.null" &&
+	grep -qF ",CREATE,\"$d/a" "$work/o34.csv" &&
+	grep -q "\"type\":\"event\".*\"path_hex\":\"$hex\"" "$work/o34.json"
+ok $? "a name with a newline and a non-UTF-8 byte: escaped, exact, hex" "$work/o34.text" "$work/o34.json"
+
+# 35. inotify's event spellings; a bad command line is exit 64, and the
+# template is checked before anything is attached.
+d=$work/t35
+mkdir -p "$d"
+start_watch "$work/o35" "$work/e35" "$d" -e close_write,moved_to --format '%e %p'
+r=$?
+echo x >"$d/f"
+mv "$d/f" "$d/g"
+stop_watch INT
+rc=$?
+"$cli" watch "$d" --bogus >/dev/null 2>&1
+bad=$?
+"$cli" watch "$d" --format '%x' >/dev/null 2>"$work/e35b"
+badfmt=$?
+printf '%s\n' "CLOSE_WRITE $d/f" "MOVED_TO $d/g" >"$work/want35"
+((r == 0 && rc == 0 && bad == 64 && badfmt == 64)) && cmp -s "$work/want35" "$work/o35" &&
+	grep -q 'unknown conversion %x' "$work/e35b"
+ok $? "close_write,moved_to; --format; bad command line exit 64 (rc=$bad/$badfmt)" "$work/o35" "$work/e35b"
+
+# 36. SIGHUP with an exempt process gone: its pid, given to a new process,
+# must not be exempt (the kernel resolved the numbers again on reload).
+d=$work/t36
+mkdir -p "$d/secret"
+echo data >"$d/secret/f"
+sleep 300 &
+ex=$!
+start_guard /dev/null "$work/e36" "$d/secret" --exempt "$ex"
+r=$?
+kill "$ex"
+wait "$ex" 2>/dev/null
+kill -HUP "$gpid"
+for _ in $(seq 50); do grep -q 'SIGHUP: directories' "$work/e36" && break; sleep 0.1; done
+# A new process with pid $ex (tests/with_pid.c: clone3 with set_tid).
+"$(dirname "$0")/with_pid" "$ex" sh -c 'echo $$ >"$1"; exec cat "$2"' sh "$work/pid36" \
+	"$d/secret/f" >/dev/null 2>&1
+cr=$?
+kill -INT "$gpid"
+wait "$gpid"
+rc=$?
+got=$(cat "$work/pid36" 2>/dev/null)
+echo "# exempt pid $ex, reused by $got: cat rc=$cr"
+((r == 0 && rc == 0 && got == ex && cr != 0)) && grep -q "exempt process(es) \[$ex\] exited" "$work/e36"
+ok $? "after SIGHUP a recycled exempt pid is not exempt" "$work/e36"
+
+# 37. a comm chosen to forge fields: the real dev and ino come first, the
+# comm last and escaped.
+d=$work/t37
+mkdir -p "$d/secret"
+echo data >"$d/secret/f"
+start_guard "$work/o37" "$work/e37" "$d/secret"
+r=$?
+$py -c '
+import ctypes, sys
+ctypes.CDLL(None).prctl(15, b"x dev=8:1 ino=2", 0, 0, 0)
+try:
+    open(sys.argv[1])
+except OSError:
+    pass
+import time; time.sleep(1)' "$d/secret/f"
+kill -INT "$gpid"
+wait "$gpid"
+rc=$?
+ino=$(stat -c %i "$d/secret/f")
+first_ino=$(grep -o ' ino=[0-9]*' "$work/o37" | head -1)
+echo "# first ino field: $first_ino, real $ino"
+((r == 0 && rc == 0)) && [[ $first_ino == " ino=$ino" ]] && grep -q 'comm=x dev=8:1 ino=2$' "$work/o37"
+ok $? "a forged comm cannot stand in for the denial's fields" "$work/o37"
+
+# 38. the filter revoked while the guard is stuck writing its log (a pipe
+# nobody reads): opens on the filesystem are still answered.
+d=$work/t38
+mkdir -p "$d/secret"
+echo data >"$d/secret/f"
+echo data >"$d/public"
+("$cli" guard "$d/secret" 2>"$work/e38" | sleep 120) &
+pipeline=$!
+for _ in $(seq 100); do grep -q '^fanfilter: guarding' "$work/e38" 2>/dev/null && break; sleep 0.05; done
+gpid=$(pgrep -f "guard $d/secret")
+# 3000 denials: more lines than the pipe holds.
+$py -c '
+import sys
+for _ in range(3000):
+    try:
+        open(sys.argv[1])
+    except OSError:
+        pass' "$d/secret/f"
+sleep 1
+echo 0 >/sys/fs/fanotify/filters/guard/enabled
+timeout 5 cat "$d/public" >/dev/null
+cr=$?
+echo 1 >/sys/fs/fanotify/filters/guard/enabled
+kill -KILL "$gpid" 2>/dev/null
+kill "$pipeline" 2>/dev/null
+pkill -f "sleep 120" 2>/dev/null
+wait "$pipeline" 2>/dev/null
+((cr == 0))
+ok $? "a revoked guard blocked on its output still answers (cat rc=$cr)" "$work/e38"
+
+# 39. SIGTERM while the output is a pipe nobody reads: the watch stops
+# (it sat in write() with the signal blocked until SIGKILL).
+d=$work/t39
+mkdir -p "$d"
+mkfifo "$work/fifo39"
+exec 8<>"$work/fifo39"
+start_watch "$work/fifo39" "$work/e39" "$d" -e create
+r=$?
+(cd "$d" && seq 3000 | xargs touch)
+sleep 1
+kill -TERM "$wpid"
+gone "$wpid" 30
+g=$?
+kill -KILL "$wpid" 2>/dev/null
+wait "$wpid"
+rc=$?
+exec 8>&-
+((r == 0 && g == 0 && rc == 0))
+ok $? "SIGTERM stops a watch whose output pipe is full (rc=$rc)" "$work/e39"
+
+# 40. the administrator revokes a watch's filter: it says so and exits 1
+# instead of printing the whole filesystem unfiltered.
+d=$work/t40
+mkdir -p "$d/in"
+start_watch "$work/o40" "$work/e40" "$d" --subtree "$d/in" -e create
+r=$?
+echo 0 >/sys/fs/fanotify/filters/subtree/enabled
+gone "$wpid" 50
+g=$?
+echo 1 >/sys/fs/fanotify/filters/subtree/enabled
+kill -KILL "$wpid" 2>/dev/null
+wait "$wpid"
+rc=$?
+((r == 0 && g == 0 && rc == 1)) && grep -q 'disabled filter subtree' "$work/e40"
+ok $? "a revoked watch says so and exits 1 (rc=$rc)" "$work/e40"
+
+# 41. --subtree must narrow PATH (exit 64 otherwise); --recursive refuses
+# to fall back to one level without CAP_SYS_ADMIN (exit 4).
+d=$work/t41
+mkdir -p "$d/a" "$d/b"
+"$cli" watch "$d/a" --subtree "$d/b" >/dev/null 2>"$work/e41"
+outside=$?
+setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin "$cli" watch "$d" -r >/dev/null 2>>"$work/e41"
+norec=$?
+((outside == 64 && norec == 4)) && grep -q 'is not at or below' "$work/e41" &&
+	grep -q 'recursive watch is a filesystem mark' "$work/e41"
+ok $? "--subtree outside PATH exit 64; --recursive without the capability exit 4" "$work/e41"
 
 exit $((failed > 0))

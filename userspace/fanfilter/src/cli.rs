@@ -5,13 +5,16 @@ use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "\
 Exit status:
-  0  success (watch and guard: stopped by SIGINT or SIGTERM, filter detached)
-  1  an error while running (reading events, /proc, /sys)
-  2  bad command line
+  0  success (watch and guard: stopped by SIGINT, SIGTERM or SIGHUP, or
+     watch --one-shot's event; filter detached)
+  1  an error while running (reading events, /proc, /sys, writing output)
+  2  watch --timeout: no event in time
   3  no filter support: the kernel lacks CONFIG_FANOTIFY_FILTER, or the
      filter is not registered (module fanotify_filters not loaded)
   4  permission denied (the filter or the mark needs CAP_SYS_ADMIN)
-  5  the kernel or fanfilter rejected the filter's arguments";
+  5  the kernel or fanfilter rejected the filter's arguments
+  6  watch --exit-on-overflow: events were lost
+ 64  bad command line";
 
 /// Watch filesystems through in-kernel fanotify filters.
 ///
@@ -46,7 +49,7 @@ pub enum Command {
     /// the filter and prints the kernel's counters and any queue overflow
     /// to standard error.
     #[command(after_help = EXIT_CODES)]
-    Watch(WatchArgs),
+    Watch(Box<WatchArgs>),
     /// Deny opens below DIR to every process but the exempt ones, in the
     /// kernel, and print each denial until stopped (root only).
     #[command(after_help = EXIT_CODES)]
@@ -99,20 +102,59 @@ pub struct WatchArgs {
     /// they are not even queued (root; they are never printed anyway).
     #[arg(long)]
     pub not_self: bool,
-    /// Events to report, comma-separated.
+    /// Events to report, comma-separated (inotify's spellings work too:
+    /// close_write, moved_to, ...).
     #[arg(
+        short,
         long,
         value_enum,
         value_delimiter = ',',
         default_value = "create,delete,move,modify,close-write,attrib"
     )]
     pub events: Vec<EventKind>,
+    /// Exit after the first event printed (inotifywait's default).
+    #[arg(short = '1', long, conflicts_with = "monitor")]
+    pub one_shot: bool,
+    /// Print events until stopped (the default; for inotifywait's users).
+    #[arg(short, long)]
+    pub monitor: bool,
+    /// Exit with status 2 when no event is printed for SECONDS.
+    #[arg(short, long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Exit with status 6 after printing a queue overflow: events were
+    /// lost, and a script that rebuilds state from events must know.
+    #[arg(long)]
+    pub exit_on_overflow: bool,
+    /// Only events and errors on stderr, no "watching" or counters lines.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Append the events to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub outfile: Option<PathBuf>,
     /// One JSON object per line instead of text.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["csv", "format"])]
     pub json: bool,
+    /// CSV: time,events,path,new_path,pid,comm (events separated by |).
+    #[arg(long, conflicts_with = "format")]
+    pub csv: bool,
+    /// Print each event by this template: %T time (see --timefmt), %t Unix
+    /// time, %e events, %p path, %n new path, %i pid, %c comm, %% a %.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub format: Option<String>,
+    /// strftime(3) format of the time in text lines and of %T.
+    #[arg(long, value_name = "FMT")]
+    pub timefmt: Option<String>,
+    /// End each record with NUL instead of a newline and print names as
+    /// they are, unescaped (for xargs -0 and programs).
+    #[arg(short = '0', long)]
+    pub null: bool,
     /// An inode mark on PATH (its entries only) even as root.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "recursive")]
     pub inode: bool,
+    /// Fail (exit 4) rather than watch PATH's entries only when a
+    /// recursive watch is not possible (no CAP_SYS_ADMIN).
+    #[arg(short, long)]
+    pub recursive: bool,
     /// Filter with the BPF program in this object instead (a struct_ops
     /// map of type fanotify_bpf_filter, loaded and registered for the
     /// watch; --subtree gives it its directories; root).
@@ -120,6 +162,31 @@ pub struct WatchArgs {
           conflicts_with_all = ["name", "exclude_name", "dirs_only", "files_only", "pid",
                                 "uid", "exclude_pid", "exclude_uid", "not_self"])]
     pub bpf: Option<PathBuf>,
+}
+
+impl WatchArgs {
+    /// How events are printed.
+    pub fn format(&self) -> crate::output::Format {
+        use crate::output::{Format, Style};
+        let style = if self.json {
+            Style::Json
+        } else if self.csv {
+            Style::Csv
+        } else if let Some(t) = &self.format {
+            Style::Template {
+                template: t.clone(),
+                timefmt: self.timefmt.clone(),
+            }
+        } else {
+            Style::Text {
+                timefmt: self.timefmt.clone(),
+            }
+        };
+        Format {
+            style,
+            null: self.null,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -149,18 +216,27 @@ pub enum EventKind {
     Delete,
     /// MOVED_FROM and MOVED_TO
     Move,
+    #[value(alias = "moved_from")]
+    MovedFrom,
+    #[value(alias = "moved_to")]
+    MovedTo,
     /// One RENAME event with both places
     Rename,
     Modify,
+    #[value(alias = "close_write")]
     CloseWrite,
+    #[value(alias = "close_nowrite")]
     CloseNowrite,
     /// CLOSE_WRITE and CLOSE_NOWRITE
     Close,
     Attrib,
     Open,
+    #[value(alias = "open_exec")]
     OpenExec,
     Access,
+    #[value(alias = "delete_self")]
     DeleteSelf,
+    #[value(alias = "move_self")]
     MoveSelf,
 }
 
@@ -170,6 +246,8 @@ impl EventKind {
             EventKind::Create => libc::FAN_CREATE,
             EventKind::Delete => libc::FAN_DELETE,
             EventKind::Move => libc::FAN_MOVED_FROM | libc::FAN_MOVED_TO,
+            EventKind::MovedFrom => libc::FAN_MOVED_FROM,
+            EventKind::MovedTo => libc::FAN_MOVED_TO,
             EventKind::Rename => fanfilter::uapi::FAN_RENAME,
             EventKind::Modify => libc::FAN_MODIFY,
             EventKind::CloseWrite => libc::FAN_CLOSE_WRITE,

@@ -460,20 +460,29 @@ pub fn path_handle(path: &Path) -> std::io::Result<(i32, Vec<u8>)> {
     // An empty struct file_handle announcing MAX_HANDLE_SZ (128) bytes.
     let mut buf = handle_buf(0, &[0; 128]);
     let mut mount_id = 0;
-    // SAFETY: `c` is NUL-terminated; `buf` is an aligned struct file_handle
-    // with room for the 128 bytes it announces.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_name_to_handle_at,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            buf.as_mut_ptr(),
-            &mut mount_id as *mut libc::c_int,
-            0,
-        )
-    };
-    if ret < 0 {
-        return Err(std::io::Error::last_os_error());
+    // AT_HANDLE_FID: the handle fanotify reports, also where a filesystem
+    // cannot open handles (overlayfs); kernels before 6.5 refuse the flag
+    // (EINVAL) and have no other handles than those without it.
+    for flags in [libc::AT_HANDLE_FID, 0] {
+        // SAFETY: `c` is NUL-terminated; `buf` is an aligned struct
+        // file_handle with room for the 128 bytes it announces.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_name_to_handle_at,
+                libc::AT_FDCWD,
+                c.as_ptr(),
+                buf.as_mut_ptr(),
+                &mut mount_id as *mut libc::c_int,
+                flags,
+            )
+        };
+        if ret == 0 {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if flags == 0 || e.raw_os_error() != Some(libc::EINVAL) {
+            return Err(e);
+        }
     }
     // SAFETY: the kernel filled in a struct file_handle in `buf`.
     let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr() as *const u8, buf.len() * 8) };

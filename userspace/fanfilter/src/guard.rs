@@ -8,21 +8,23 @@
 //! pending, as fanotify does for a daemon that exits).
 
 use crate::cli::GuardArgs;
-use crate::output::{counters_text, json_str, now};
+use crate::output::{counters_text, escaped, json_str, now};
 use crate::run::{
-    comm_of, fail, init_group, io_fail, note_write, stop_signals, wait_any, Failure, EXIT_RUNTIME,
-    EXIT_USAGE,
+    comm_of, fail, init_group, io_fail, note_write, stop_signals, wait_any, write_or_stop, Failure,
+    EXIT_RUNTIME, EXIT_USAGE,
 };
-use fanfilter::args::Guard;
+use fanfilter::args::{self, Guard};
 use fanfilter::attach::{attach, reconfigure};
 use fanfilter::events::{mask_names, EventReader};
 use fanfilter::fanotify::{Fanotify, FanotifyResponse, Response};
 use fanfilter::sysfs;
+use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
 use std::io::{self, BufRead, BufReader, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// `eprintln!` that cannot panic (see run.rs).
 macro_rules! say {
@@ -32,42 +34,52 @@ macro_rules! say {
 }
 
 const TRACEFS: &str = "/sys/kernel/tracing";
-const INSTANCE_PREFIX: &str = "fanfilter-";
+const INSTANCE_PREFIX: &str = "fanfilter-guard-";
 
-/// Where the kernel's trace events are.  If tracefs is not mounted, it is
-/// mounted in a mount namespace of this process alone (the rest of the
-/// system keeps its view, and the mount goes away with the process, even
-/// on SIGKILL).
-fn tracefs() -> Option<PathBuf> {
+/// Where the kernel's trace events are: tracefs where it is mounted, else
+/// a mount of it that belongs to this process alone (a detached mount,
+/// `fsopen`/`fsmount`, reached through its fd: nothing changes in any
+/// mount namespace, and it goes away with the process, even on SIGKILL).
+fn tracefs() -> Option<(PathBuf, Option<OwnedFd>)> {
     for p in [TRACEFS, "/sys/kernel/debug/tracing"] {
         if Path::new(p).join("instances").is_dir() {
-            return Some(p.into());
+            return Some((p.into(), None));
         }
     }
-    let root = std::ffi::CString::new("/").ok()?;
-    let dir = std::ffi::CString::new(TRACEFS).ok()?;
+    const FSOPEN_CLOEXEC: libc::c_uint = 1;
+    const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
+    const FSMOUNT_CLOEXEC: libc::c_uint = 1;
     let fstype = std::ffi::CString::new("tracefs").ok()?;
-    // SAFETY: plain syscalls; every string is NUL-terminated and outlives
-    // the call.  The process has one thread (unshare(CLONE_NEWNS) needs it).
-    let mounted = unsafe {
-        libc::unshare(libc::CLONE_NEWNS) == 0
-            // Receive later mounts and unmounts, send none.
-            && libc::mount(
-                std::ptr::null(),
-                root.as_ptr(),
-                std::ptr::null(),
-                libc::MS_REC | libc::MS_SLAVE,
-                std::ptr::null(),
-            ) == 0
-            && libc::mount(
-                fstype.as_ptr(),
-                dir.as_ptr(),
-                fstype.as_ptr(),
-                0,
-                std::ptr::null(),
-            ) == 0
+    // SAFETY: fsopen(2) with a NUL-terminated type; returns a new fd.
+    let fs = unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) };
+    if fs < 0 {
+        return None;
+    }
+    // SAFETY: a new fd that nothing else owns.
+    let fs = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fs as i32) };
+    // SAFETY: fsconfig(2) on that fd; the command takes no key or value.
+    let created = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_CMD_CREATE,
+            std::ptr::null::<libc::c_char>(),
+            std::ptr::null::<libc::c_void>(),
+            0,
+        )
     };
-    mounted.then(|| PathBuf::from(TRACEFS))
+    if created < 0 {
+        return None;
+    }
+    // SAFETY: fsmount(2) on the configured context; returns a new fd.
+    let mnt = unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, 0) };
+    if mnt < 0 {
+        return None;
+    }
+    // SAFETY: a new fd that nothing else owns.
+    let mnt = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(mnt as i32) };
+    let path = PathBuf::from(format!("/proc/self/fd/{}", mnt.as_raw_fd()));
+    Some((path, Some(mnt)))
 }
 
 /// Remove the trace instances of guards that are gone (killed by SIGKILL,
@@ -80,7 +92,15 @@ fn remove_stale_instances(instances: &Path) -> usize {
     };
     entries
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(INSTANCE_PREFIX))
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            // Ours, or an older fanfilter's ("fanfilter-PID").
+            name.starts_with(INSTANCE_PREFIX)
+                || name
+                    .strip_prefix("fanfilter-")
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        })
         .filter(|e| std::fs::remove_dir(e.path()).is_ok())
         .count()
 }
@@ -91,12 +111,29 @@ struct DenialTrace {
     pipe: BufReader<std::fs::File>,
     /// A line read in part, until its end comes.
     partial: Vec<u8>,
+    /// Our own tracefs mount, if there was none: `dir` is reached through
+    /// it (dropped last: fields drop in order).
+    _mount: Option<OwnedFd>,
 }
 
 impl DenialTrace {
     /// Denials of the attachment `id` (every guard's if `None`).
     fn new(id: Option<u64>) -> Option<Self> {
-        let instances = tracefs()?.join("instances");
+        let (tracefs, mount) = tracefs()?;
+        let instances = tracefs.join("instances");
+        // Cleanup and setup under one lock of all guards: between its
+        // mkdir and the opening of its trace_pipe another guard's cleanup
+        // could remove a starting guard's instance.  (Without /run: no lock.)
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open("/run/fanfilter-guard.lock")
+            .ok();
+        if let Some(l) = &lock {
+            // SAFETY: flock(2) on an open fd; released when `lock` closes.
+            unsafe { libc::flock(l.as_raw_fd(), libc::LOCK_EX) };
+        }
         let stale = remove_stale_instances(&instances);
         if stale > 0 {
             say!("fanfilter: removed {stale} trace instance(s) of guards that are gone");
@@ -111,10 +148,17 @@ impl DenialTrace {
             Some(id) => format!("id == {id} && verdict < 0"),
             None => "filter == \"guard\" && verdict < 0".to_string(),
         };
-        // The denied thread's process, recorded with the event: by the time
-        // the line is read a short-lived process is gone from /proc.
-        // (Per instance; an older kernel without it gets /proc's answer.)
-        let _ = std::fs::write(dir.join("options/record-tgid"), "1");
+        // A new instance copies the top level's options: make the lines
+        // the ones parse_denial() reads, whatever an administrator set.
+        for (option, value) in [
+            ("context-info", "1"),
+            ("raw", "0"),
+            ("hex", "0"),
+            ("bin", "0"),
+            ("latency-format", "0"),
+        ] {
+            let _ = std::fs::write(dir.join("options").join(option), value);
+        }
         let set_up = std::fs::write(ev.join("filter"), filter)
             .and_then(|()| std::fs::write(ev.join("enable"), "1"))
             .and_then(|()| {
@@ -128,6 +172,7 @@ impl DenialTrace {
                 dir,
                 pipe: BufReader::new(f),
                 partial: Vec::new(),
+                _mount: mount,
             }),
             Err(_) => {
                 let _ = std::fs::remove_dir(&dir);
@@ -157,7 +202,8 @@ pub(crate) struct Denial {
     comm: String,
     /// The thread that was denied.
     tid: i32,
-    /// Its process, if the trace recorded it (option record-tgid).
+    /// Its process, if the trace recorded it (the record's tgid field, or
+    /// the option record-tgid, which some other tracer may have set).
     tgid: Option<i32>,
     dev: String,
     ino: u64,
@@ -187,6 +233,11 @@ pub(crate) fn parse_denial(line: &str) -> Option<Denial> {
         rest.split(' ')
             .find_map(|w| w.trim_end().strip_prefix(key).map(str::to_string))
     };
+    // The record's own tgid field (kernels whose tracepoint has it) is
+    // the process at the time of the denial, as record-tgid's would be.
+    if let Some(t) = field("tgid=").and_then(|t| t.parse().ok()) {
+        tgid = Some(t);
+    }
     Some(Denial {
         comm: comm.to_string(),
         tid: tid.parse().ok()?,
@@ -217,9 +268,10 @@ pub(crate) struct DenialLine<'a> {
 }
 
 impl DenialLine<'_> {
-    /// `TIME DENIED EVENTS pid=P [tid=T] [comm=C] dev=M:N ino=I`
+    /// `TIME DENIED EVENTS [pid=P] [tid=T] dev=M:N ino=I [comm=C]`
     /// (`tid` when it is not the process's main thread, or the process is
-    /// unknown).
+    /// unknown).  The comm, which the process chose, comes last and
+    /// escaped: it can neither end the line nor stand in for a field.
     pub(crate) fn text(&self, time: &str) -> String {
         let d = self.denial;
         let mut s = format!("{time} DENIED {}", mask_names(d.mask).join(","));
@@ -229,10 +281,10 @@ impl DenialLine<'_> {
         if self.pid != Some(d.tid) {
             s.push_str(&format!(" tid={}", d.tid));
         }
-        if let Some(c) = self.comm {
-            s.push_str(&format!(" comm={c}"));
-        }
         s.push_str(&format!(" dev={} ino={}", d.dev, d.ino));
+        if let Some(c) = self.comm {
+            s.push_str(&format!(" comm={}", escaped(c.as_bytes())));
+        }
         s
     }
 
@@ -253,15 +305,50 @@ impl DenialLine<'_> {
     }
 }
 
-/// The filter's arguments from the command line, with the directories
-/// opened now (on SIGHUP again: a directory replaced since is guarded
-/// anew).
-fn spec(a: &GuardArgs) -> Result<Guard, Failure> {
-    let exempt = a.exempt_pids().map_err(|e| fail(EXIT_USAGE, e))?;
-    let uids = a.exempt_uids().map_err(|e| fail(EXIT_USAGE, e))?;
-    Ok(Guard::open(&a.dirs, exempt)?.with_exempt_uids(uids)?)
+/// A directory guarded since start or a reload, by identity.
+struct Root {
+    path: PathBuf,
+    fd: OwnedFd,
+    id: (u64, u64),
 }
 
+fn dir_identity(fd: &OwnedFd) -> Result<(u64, u64), Failure> {
+    let st = nix::sys::stat::fstat(fd.as_raw_fd()).map_err(|e| io_fail("fstat", e))?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// An exempt process, by number for the kernel and by pidfd for us: the
+/// kernel resolves the number again on every reload, so a number is only
+/// passed while the process it named at start is alive (else a recycled
+/// pid would become exempt).
+struct Exempt {
+    pid: i32,
+    pidfd: OwnedFd,
+}
+
+impl Exempt {
+    fn open(pid: i32) -> Result<Self, Failure> {
+        // SAFETY: pidfd_open(2) takes a pid and flags; returns a new fd.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        if fd < 0 {
+            let e = io::Error::last_os_error();
+            return Err(fail(
+                crate::run::EXIT_BAD_ARGS,
+                format!("--exempt {pid}: {e}"),
+            ));
+        }
+        // SAFETY: a new fd that nothing else owns.
+        let pidfd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
+        Ok(Exempt { pid, pidfd })
+    }
+
+    /// A pidfd is readable once its process has exited.
+    fn alive(&self) -> bool {
+        !wait_any(&[self.pidfd.as_fd()], 0).is_ok_and(|r| r[0])
+    }
+}
+
+/// The directories' marks: on their filesystems, for opens and execs.
 fn mark_dirs(fan: &Fanotify, dirs: &[PathBuf]) -> Result<(), Failure> {
     for d in dirs {
         crate::run::add_mark(
@@ -274,20 +361,168 @@ fn mark_dirs(fan: &Fanotify, dirs: &[PathBuf]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What the guard attaches, kept across reloads: a reload may add a
+/// directory (a path that names another directory than before is guarded
+/// as well, never instead: whoever replaced it must not take the old one
+/// out), and may lose an exempt process that exited; nothing else.
+struct Config {
+    roots: Vec<Root>,
+    exempt: Vec<Exempt>,
+    uids: Vec<u32>,
+}
+
+impl Config {
+    fn new(a: &GuardArgs) -> Result<Self, Failure> {
+        let pids = a.exempt_pids().map_err(|e| fail(EXIT_USAGE, e))?;
+        let uids = a.exempt_uids().map_err(|e| fail(EXIT_USAGE, e))?;
+        let mut c = Config {
+            roots: Vec::new(),
+            exempt: pids
+                .into_iter()
+                .map(Exempt::open)
+                .collect::<Result<_, _>>()?,
+            uids,
+        };
+        c.open_dirs(a)?;
+        Ok(c)
+    }
+
+    /// Open the directories by path; those that are new by identity are
+    /// added.  Returns what changed, for the log.
+    fn open_dirs(&mut self, a: &GuardArgs) -> Result<Vec<String>, Failure> {
+        let mut news = Vec::new();
+        for path in &a.dirs {
+            let fd = args::open_dir(path)?;
+            let id = dir_identity(&fd)?;
+            if self.roots.iter().any(|r| r.id == id) {
+                continue;
+            }
+            if self.roots.iter().any(|r| &r.path == path) {
+                news.push(format!(
+                    "{} is another directory than before: both are guarded",
+                    path.display()
+                ));
+            }
+            self.roots.push(Root {
+                path: path.clone(),
+                fd,
+                id,
+            });
+        }
+        Ok(news)
+    }
+
+    /// The filter's arguments: every root, the exempt processes alive.
+    fn spec(&self) -> Result<Guard, Failure> {
+        let fds = self
+            .roots
+            .iter()
+            .map(|r| r.fd.try_clone().map_err(|e| io_fail("dup", e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pids = self.exempt.iter().map(|e| e.pid).collect();
+        Ok(Guard::new(fds, pids)?.with_exempt_uids(self.uids.clone())?)
+    }
+
+    /// Drop exempt processes that exited; their pids, for the log.
+    fn drop_dead(&mut self) -> Vec<i32> {
+        let dead: Vec<i32> = self
+            .exempt
+            .iter()
+            .filter(|e| !e.alive())
+            .map(|e| e.pid)
+            .collect();
+        self.exempt.retain(|e| !dead.contains(&e.pid));
+        dead
+    }
+}
+
+/// SIGHUP: the directories again, and the exempt processes still alive,
+/// swapped in atomically.
+fn reload(fan: &Fanotify, a: &GuardArgs, config: &mut Config) -> Result<Vec<String>, Failure> {
+    // Marks first: a directory on a new filesystem is marked before the
+    // filter names it (a failure here leaves the old filter in place).
+    mark_dirs(fan, &a.dirs)?;
+    let mut log = config.open_dirs(a)?;
+    loop {
+        let dead = config.drop_dead();
+        if !dead.is_empty() {
+            log.push(format!(
+                "exempt process(es) {dead:?} exited: no longer exempt (their pids may be reused)"
+            ));
+        }
+        reconfigure(fan.as_fd(), &config.spec()?)?;
+        // One that died while the kernel resolved the numbers: once more
+        // without it, before its number can name anyone else.
+        if config.exempt.iter().all(Exempt::alive) {
+            break;
+        }
+    }
+    Ok(log)
+}
+
+/// The soft limit of open files up to the hard one.
+fn raise_fd_limit() {
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
+            l.rlim_cur = l.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
+/// Shared between the guard and its answering thread.
+struct Answering {
+    stop: AtomicBool,
+    answered: AtomicU64,
+    overflows: AtomicU64,
+}
+
+/// The answering thread: every permission event that reaches the queue
+/// (once the filter is revoked or gone, all of them) is allowed at once,
+/// whatever the main thread is doing (a write to a full pipe, a reload).
+/// It stops when `wake` becomes readable and `shared.stop` is set.
+fn answer(fan: &Fanotify, wake: BorrowedFd<'_>, shared: &Answering) {
+    // SAFETY: `fan` comes from fanotify_init(2).  4 KiB: at most 170
+    // events, so 170 fds, per read (see raise_fd_limit()).
+    let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 4096) };
+    while !shared.stop.load(Ordering::Acquire) {
+        if wait_any(&[fan.as_fd(), wake], -1).is_err() {
+            continue;
+        }
+        while let Ok(Some(events)) = reader.read() {
+            for ev in &events {
+                if ev.raw().mask & libc::FAN_Q_OVERFLOW != 0 {
+                    shared.overflows.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(fd) = ev.fd() {
+                    let _ = fan.write_response(FanotifyResponse::new(fd, Response::FAN_ALLOW));
+                    shared.answered.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
 pub fn guard(a: GuardArgs) -> Result<(), Failure> {
     let signals = stop_signals(&[Signal::SIGHUP])?;
     let fan = init_group(libc::FAN_CLASS_CONTENT, false)?;
-    // SAFETY: `fan` comes from fanotify_init(2).
-    let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 64 * 1024) };
-    // The filter keeps the directories' identities, not the fds: dropped
-    // at once, so that the guard pins no mount.
-    attach(fan.as_fd(), &spec(&a)?)?;
-    mark_dirs(&fan, &a.dirs)?;
+    let mut config = Config::new(&a)?;
+    attach(fan.as_fd(), &config.spec()?)?;
     let id = sysfs::counters(fan.as_fd())
         .ok()
         .flatten()
         .and_then(|c| c.id);
+    // The trace before the marks: no denial happens before it records.
     let mut trace = DenialTrace::new(id);
+    mark_dirs(&fan, &a.dirs)?;
+    // Each permission event read comes with an fd, and one whose fd cannot
+    // be made is denied by fanotify: as many fds as allowed.
+    raise_fd_limit();
     say!(
         "fanfilter: guarding {} ({} exempt, {} exempt users), denials from {}",
         a.dirs
@@ -295,80 +530,112 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
             .map(|d| d.display().to_string())
             .collect::<Vec<_>>()
             .join(" "),
-        a.exempt_pids().map_or(0, |p| p.len()),
-        a.exempt_user.len(),
-        if trace.is_some() {
-            if id.is_some() {
-                "the trace event fanotify_filter:filter_verdict"
-            } else {
-                "the trace event fanotify_filter:filter_verdict (every guard on this system)"
-            }
-        } else {
-            "the counters (no tracefs)"
+        config.exempt.len(),
+        config.uids.len(),
+        match (&trace, id) {
+            (None, _) => "the counters (no tracefs)",
+            (Some(_), Some(_)) => "the trace event fanotify_filter:filter_verdict",
+            (Some(_), None) =>
+                "the trace event fanotify_filter:filter_verdict (every guard on this system)",
         }
     );
+    let (wake_r, wake_w) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).map_err(|e| io_fail("pipe", e))?;
+    let shared = Answering {
+        stop: AtomicBool::new(false),
+        answered: AtomicU64::new(0),
+        overflows: AtomicU64::new(0),
+    };
+    let end = std::thread::scope(|scope| {
+        scope.spawn(|| answer(&fan, wake_r.as_fd(), &shared));
+        let end = run(&fan, &a, &mut config, &signals, &mut trace, &shared);
+        shared.stop.store(true, Ordering::Release);
+        let _ = nix::unistd::write(&wake_w, b"x");
+        end
+    });
+    let counters = sysfs::counters(fan.as_fd());
+    finish(
+        fan,
+        trace,
+        counters,
+        shared.overflows.load(Ordering::Relaxed),
+        end,
+    )
+}
+
+/// Whether this process is in a child pid namespace: then the trace's
+/// pids (the initial namespace's) do not name processes in our /proc.
+fn in_child_pid_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("NSpid:"))
+            .is_some_and(|v| v.split_whitespace().count() > 1)
+    })
+}
+
+/// The guard's main loop: signals, the trace, the counters.
+fn run(
+    fan: &Fanotify,
+    a: &GuardArgs,
+    config: &mut Config,
+    signals: &nix::sys::signalfd::SignalFd,
+    trace: &mut Option<DenialTrace>,
+    shared: &Answering,
+) -> Result<(), Failure> {
+    let foreign_pids = in_child_pid_namespace();
+    // Lines not yet written: output that would block waits here, so that
+    // signals are still read; beyond PENDING_MAX lines are counted, not kept.
+    const PENDING_MAX: usize = 1 << 20;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut dropped = 0u64;
+    let mut printed = 0u64;
     let mut last_denied = 0;
-    let mut overflows = 0u64;
+    let mut last_answered = 0;
     let mut write_error = None;
     let mut write_error_told = false;
     loop {
-        // Without a trace pipe, look at the counters every second.
-        let ready = match &trace {
-            Some(t) => wait_any(
-                &[fan.as_fd(), signals.as_fd(), t.pipe.get_ref().as_fd()],
-                -1,
-            )?,
-            None => wait_any(&[fan.as_fd(), signals.as_fd()], 1000)?,
+        // Every 2 s at least: the counters tell a revocation even when no
+        // event comes.
+        let ready = match trace.as_ref() {
+            // Lines already in the reader's buffer: no wait.
+            Some(t) if !t.pipe.buffer().is_empty() => wait_any(&[signals.as_fd()], 0)?,
+            Some(t) => wait_any(&[signals.as_fd(), t.pipe.get_ref().as_fd()], 2000)?,
+            None => wait_any(&[signals.as_fd()], 2000)?,
         };
-        // First answer: a process may be waiting.  With the filter
-        // attached nothing comes here; once the administrator revokes it
-        // (or it is detached) every permission event does.
-        if ready[0] {
-            let mut answered = 0u64;
-            // Bounded, as everything in a round.
-            for _ in 0..16 {
-                let Some(events) = reader.read().map_err(|e| io_fail("reading events", e))? else {
-                    break;
-                };
-                for ev in &events {
-                    if ev.raw().mask & libc::FAN_Q_OVERFLOW != 0 {
-                        overflows += 1;
-                    }
-                    if let Some(fd) = ev.fd() {
-                        let _ = fan.write_response(FanotifyResponse::new(fd, Response::FAN_ALLOW));
-                        answered += 1;
-                    }
-                }
+        let counters = sysfs::counters(fan.as_fd());
+        match &counters {
+            Ok(Some(c)) if c.revoked => {
+                return Err(fail(
+                    EXIT_RUNTIME,
+                    "the administrator disabled filter guard \
+                     (/sys/fs/fanotify/filters/guard/enabled is 0): nothing is guarded any more",
+                ))
             }
-            let counters = sysfs::counters(fan.as_fd());
-            if let Ok(Some(c)) = &counters {
-                if c.revoked {
-                    return finish(
-                        fan,
-                        trace,
-                        counters,
-                        overflows,
-                        Err(fail(
-                            EXIT_RUNTIME,
-                            "the administrator disabled filter guard \
-                             (/sys/fs/fanotify/filters/guard/enabled is 0): \
-                             nothing is guarded any more",
-                        )),
-                    );
-                }
-            }
-            if answered > 0 {
-                say!("fanfilter: allowed {answered} permission event(s) that reached user space");
-            }
+            Ok(None) => return Err(fail(EXIT_RUNTIME, "filter guard is no longer attached")),
+            _ => {}
         }
-        let stop = match ready[1].then(|| signals.read_signal()) {
+        let answered = shared.answered.load(Ordering::Relaxed);
+        if answered != last_answered {
+            say!(
+                "fanfilter: allowed {} permission event(s) that reached user space",
+                answered - last_answered
+            );
+            last_answered = answered;
+        }
+        let stop = match ready[0].then(|| signals.read_signal()) {
             Some(Ok(Some(info))) if info.ssi_signo == Signal::SIGHUP as u32 => {
-                // Reload: the directories again, atomically swapped in.
-                match spec(&a).and_then(|s| {
-                    reconfigure(fan.as_fd(), &s)?;
-                    mark_dirs(&fan, &a.dirs)
-                }) {
-                    Ok(()) => say!("fanfilter: SIGHUP: directories and exemptions reloaded"),
+                match reload(fan, a, config) {
+                    Ok(log) => {
+                        for l in log {
+                            say!("fanfilter: SIGHUP: {l}");
+                        }
+                        say!(
+                            "fanfilter: SIGHUP: directories reloaded; {} exempt process(es) \
+                             still alive, {} exempt user(s) (new pids need a restart)",
+                            config.exempt.len(),
+                            config.uids.len()
+                        );
+                    }
                     Err(e) => say!(
                         "fanfilter: SIGHUP: reload failed, the old configuration stays: {}",
                         e.message
@@ -379,11 +646,11 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
             Some(_) => true,
             None => false,
         };
-        let mut out = io::BufWriter::new(io::stdout().lock());
+        let mut out: Vec<u8> = Vec::new();
         if let Some(t) = trace.as_mut() {
             // At most 64 KiB of trace per round, so that a storm of
-            // denials does not keep signals and the queue waiting.  Bytes,
-            // not text: a comm need not be UTF-8.
+            // denials does not keep signals waiting.  Bytes, not text: a
+            // comm need not be UTF-8.
             let mut read = 0;
             while read < 64 * 1024 {
                 match t.pipe.read_until(b'\n', &mut t.partial) {
@@ -393,43 +660,68 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
                     _ => break,
                 }
                 let line = std::mem::take(&mut t.partial);
-                if let Some(d) = parse_denial(&String::from_utf8_lossy(&line)) {
+                let line = String::from_utf8_lossy(&line);
+                if let Some(lost) = line
+                    .strip_prefix("CPU:")
+                    .and_then(|l| l.split_once("[LOST "))
+                {
+                    say!(
+                        "fanfilter: the trace lost {} denial record(s); the counters have them",
+                        lost.1.split(' ').next().unwrap_or("?")
+                    );
+                    continue;
+                }
+                if let Some(d) = parse_denial(&line) {
                     // The trace knows a task's comm only once it has seen
                     // it scheduled ("<...>" before): ask /proc, which
-                    // knows it while the task lives.
-                    let comm = if d.comm == "<...>" {
-                        comm_of(d.tid)
-                    } else {
-                        Some(d.comm.clone())
+                    // knows it while the task lives (and only if our /proc
+                    // numbers tasks as the trace does).
+                    let comm = match (d.comm.as_str(), foreign_pids) {
+                        ("<...>", false) => comm_of(d.tid),
+                        ("<...>", true) => None,
+                        (c, _) => Some(c.to_string()),
                     };
+                    let pid = d
+                        .tgid
+                        .or_else(|| (!foreign_pids).then(|| tgid_of(d.tid)).flatten());
                     let l = DenialLine {
                         denial: &d,
-                        pid: d.tgid.or_else(|| tgid_of(d.tid)),
+                        pid,
                         comm: comm.as_deref(),
                     };
-                    let written = if a.json {
+                    let _ = if a.json {
                         writeln!(out, "{}", l.json(now().1))
                     } else {
                         writeln!(out, "{}", l.text(&now().0))
                     };
-                    note_write(written, &mut write_error);
+                    printed += 1;
                 }
             }
-        } else if let Ok(Some(c)) = sysfs::counters(fan.as_fd()) {
+        } else if let Ok(Some(c)) = &counters {
             if c.denied != last_denied {
-                let written = writeln!(
+                let _ = writeln!(
                     out,
                     "{} DENIED {} more (total {})",
                     now().0,
                     c.denied - last_denied,
                     c.denied
                 );
-                note_write(written, &mut write_error);
                 last_denied = c.denied;
             }
         }
-        note_write(out.flush(), &mut write_error);
-        drop(out);
+        if pending.len() + out.len() > PENDING_MAX {
+            dropped += out.iter().filter(|&&b| b == b'\n').count() as u64;
+        } else {
+            pending.extend_from_slice(&out);
+        }
+        if !pending.is_empty() && write_error.is_none() {
+            match write_or_stop(io::stdout().as_fd(), &pending, signals.as_fd()) {
+                Ok(n) => {
+                    pending.drain(..n);
+                }
+                Err(e) => note_write(Err(e), &mut write_error),
+            }
+        }
         // Unlike a watch, a guard keeps guarding when its log cannot be
         // written: it says so once now, and exits with the error.
         if let (Some(e), false) = (&write_error, write_error_told) {
@@ -437,12 +729,24 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
             write_error_told = true;
         }
         if stop {
-            let counters = sysfs::counters(fan.as_fd());
-            let end = match write_error {
+            // What the output has not taken by now is not going to be.
+            dropped += pending.iter().filter(|&&b| b == b'\n').count() as u64;
+            if dropped > 0 {
+                say!("fanfilter: {dropped} denial line(s) dropped: the output did not take them");
+            }
+            if let (Ok(Some(c)), true) = (&counters, trace.is_some()) {
+                if c.denied > printed {
+                    say!(
+                        "fanfilter: {} denial(s) not printed (lost by the trace, or not yet \
+                         read when stopped); the counters have them",
+                        c.denied - printed
+                    );
+                }
+            }
+            return match write_error {
                 Some(e) => Err(io_fail("writing denials", e)),
                 None => Ok(()),
             };
-            return finish(fan, trace, counters, overflows, end);
         }
     }
 }
@@ -486,6 +790,9 @@ mod tests {
     fn denial_trace_lines() {
         let l = "       cat-1234    [001] .....   12.345678: filter_verdict: id=3 filter=guard dev=0:22 ino=4711 mask=0x10000 verdict=deny ret=-1\n";
         assert_eq!(parse_denial(l), Some(denial("cat", 1234, None)));
+        // The tracepoint's own tgid field.
+        let l = "       worker-1240    [001] .....   12.345678: filter_verdict: id=3 filter=guard tgid=1234 dev=0:22 ino=4711 mask=0x10000 verdict=deny ret=-1\n";
+        assert_eq!(parse_denial(l), Some(denial("worker", 1240, Some(1234))));
         let l = " my-prog-x-77 [000] ...1. 1.0: filter_verdict: id=12 filter=guard dev=0:22 ino=4711 mask=0x10000 verdict=deny ret=-1";
         assert_eq!(parse_denial(l), Some(denial("my-prog-x", 77, None)));
         // With the option record-tgid: the denied thread and its process.
@@ -509,7 +816,7 @@ mod tests {
         };
         assert_eq!(
             l.text("T"),
-            "T DENIED OPEN_PERM pid=7 comm=cat dev=0:22 ino=4711"
+            "T DENIED OPEN_PERM pid=7 dev=0:22 ino=4711 comm=cat"
         );
         assert_eq!(
             l.json(1.0),

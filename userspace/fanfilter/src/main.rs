@@ -15,7 +15,12 @@ fn main() {
         Err(e) => {
             // --help and --version (exit 0) must not succeed quietly when
             // their output cannot be written.
-            let code = e.exit_code();
+            // Usage errors: sysexits' EX_USAGE (2 is --timeout's, as in
+            // inotifywait).
+            let code = match e.exit_code() {
+                2 => 64,
+                c => c,
+            };
             if let Err(w) = e.print() {
                 let _ = writeln!(std::io::stderr(), "fanfilter: writing: {w}");
                 std::process::exit(if code == 0 { 1 } else { code });

@@ -1,10 +1,57 @@
-//! How events and counters are printed: text lines and JSON lines.
+//! How events and counters are printed: text lines, JSON lines, CSV, or
+//! a template of the user's (`--format`), each ended by a newline or, with
+//! `--null`, a NUL.
+//!
+//! Names are bytes, not text.  Text lines escape backslashes, control
+//! characters and bytes that are not UTF-8 (`\\`, `\n`, `\xNN`), so that no
+//! name (and no comm, which any process sets) can forge a line; JSON
+//! carries such a path's exact bytes in hex beside its readable form; CSV
+//! and `--null` records carry them as they are.
 
 use fanfilter::events::mask_names;
 use fanfilter::sysfs::Counters;
 use std::fmt::Write as _;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `bytes` as text that shows every byte and holds no control character:
+/// backslash, C0 and C1 controls, DEL and bytes that are not UTF-8 are
+/// escaped (`printf '%b'` turns the result back).
+pub fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() => {
+                    let mut b = [0; 4];
+                    for byte in c.encode_utf8(&mut b).bytes() {
+                        let _ = write!(out, "\\x{byte:02x}");
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
 
 /// A JSON string literal for arbitrary text.
 pub fn json_str(s: &str) -> String {
@@ -25,6 +72,13 @@ pub fn json_str(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// `HH:MM:SS.uuuuuu` of a Unix time, local.
+pub fn now_text(unix: f64) -> String {
+    let secs = unix.floor();
+    let micros = ((unix - secs) * 1e6) as u32;
+    strftime("%H:%M:%S", secs) + &format!(".{micros:06}")
 }
 
 /// Local wall-clock time of day, `HH:MM:SS.uuuuuu`, and Unix time.
@@ -60,7 +114,108 @@ pub struct EventLine<'a> {
 }
 
 fn path_text(p: Option<&Path>) -> String {
-    p.map_or_else(|| "?".into(), |p| p.to_string_lossy().into_owned())
+    p.map_or_else(|| "?".into(), |p| escaped(p.as_os_str().as_bytes()))
+}
+
+/// A JSON member for a path: `,"KEY":"..."` (null if unknown), and
+/// `,"KEY_hex":"..."` with its exact bytes if they are not UTF-8.
+fn json_path(s: &mut String, key: &str, p: Option<&Path>) {
+    match p {
+        None => {
+            let _ = write!(s, ",\"{key}\":null");
+        }
+        Some(p) => {
+            let bytes = p.as_os_str().as_bytes();
+            let _ = write!(s, ",\"{key}\":{}", json_str(&p.to_string_lossy()));
+            if std::str::from_utf8(bytes).is_err() {
+                let _ = write!(s, ",\"{key}_hex\":\"{}\"", hex(bytes));
+            }
+        }
+    }
+}
+
+/// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a
+/// line break; the bytes as they are.
+fn csv_field(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes
+        .iter()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        out.push(b'"');
+        for &b in bytes {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(bytes);
+    }
+}
+
+/// How each event is written.
+#[derive(Clone, Debug)]
+pub enum Style {
+    /// `TIME EVENTS PATH[ -> NEW_PATH][ pid=N[ comm=C]]`, time by `timefmt`
+    /// (strftime) or `HH:MM:SS.uuuuuu`.
+    Text { timefmt: Option<String> },
+    /// One JSON object (`"type":"event"`).
+    Json,
+    /// `time,events,path,new_path,pid,comm` (Unix time; events separated
+    /// by `|`).
+    Csv,
+    /// The user's template: `%T` time (by `timefmt`), `%t` Unix time,
+    /// `%e` events (comma-separated), `%p` path, `%n` new path, `%i` pid,
+    /// `%c` comm, `%%` a percent sign.
+    Template {
+        template: String,
+        timefmt: Option<String>,
+    },
+}
+
+/// A style and the record terminator.
+#[derive(Clone, Debug)]
+pub struct Format {
+    pub style: Style,
+    /// End records with NUL instead of a newline; paths and comms raw.
+    pub null: bool,
+}
+
+impl Format {
+    /// Check a template's conversions before anything runs.
+    pub fn check(&self) -> Result<(), String> {
+        if let Style::Template { template, .. } = &self.style {
+            let mut chars = template.chars();
+            while let Some(c) = chars.next() {
+                if c == '%' {
+                    match chars.next() {
+                        Some('T' | 't' | 'e' | 'p' | 'n' | 'i' | 'c' | '%') => {}
+                        Some(o) => return Err(format!("--format: unknown conversion %{o}")),
+                        None => return Err("--format: a lone % at the end".into()),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The time of day by a strftime format, in local time.
+pub fn strftime(fmt: &str, unix: f64) -> String {
+    let secs = unix as libc::time_t;
+    // SAFETY: libc::tm is plain data; all-zero is a valid value.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call.
+    unsafe { libc::localtime_r(&secs, &mut tm) };
+    let Ok(c) = std::ffi::CString::new(fmt) else {
+        return String::new();
+    };
+    let mut buf = vec![0u8; 256];
+    // SAFETY: `buf` has the room given; `c` and `tm` are valid.
+    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c.as_ptr(), &tm) };
+    buf.truncate(n);
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 impl EventLine<'_> {
@@ -77,24 +232,129 @@ impl EventLine<'_> {
         if self.pid > 0 {
             let _ = write!(s, " pid={}", self.pid);
             if let Some(c) = self.comm {
-                let _ = write!(s, " comm={c}");
+                let _ = write!(s, " comm={}", escaped(c.as_bytes()));
             }
         }
         s
     }
 
+    /// The record for `format`, with its terminator, at Unix time `unix`.
+    pub fn render(&self, format: &Format, unix: f64, out: &mut Vec<u8>) {
+        let path_bytes = |p: Option<&Path>| -> Vec<u8> {
+            match p {
+                None => b"?".to_vec(),
+                Some(p) if format.null => p.as_os_str().as_bytes().to_vec(),
+                Some(p) => escaped(p.as_os_str().as_bytes()).into_bytes(),
+            }
+        };
+        match &format.style {
+            Style::Text { timefmt } => {
+                let t = match timefmt {
+                    Some(f) => strftime(f, unix),
+                    None => now_text(unix),
+                };
+                if format.null {
+                    // Raw names: the NUL ends the record.
+                    out.extend_from_slice(t.as_bytes());
+                    out.push(b' ');
+                    out.extend_from_slice(mask_names(self.mask).join(",").as_bytes());
+                    out.push(b' ');
+                    out.extend_from_slice(&path_bytes(self.path));
+                    if self.new_path.is_some() {
+                        out.extend_from_slice(b" -> ");
+                        out.extend_from_slice(&path_bytes(self.new_path));
+                    }
+                    if self.pid > 0 {
+                        let _ = std::io::Write::write_fmt(out, format_args!(" pid={}", self.pid));
+                        if let Some(c) = self.comm {
+                            out.extend_from_slice(b" comm=");
+                            out.extend_from_slice(c.as_bytes());
+                        }
+                    }
+                } else {
+                    out.extend_from_slice(self.text(&t).as_bytes());
+                }
+            }
+            Style::Json => out.extend_from_slice(self.json(unix).as_bytes()),
+            Style::Csv => {
+                out.extend_from_slice(format!("{unix:.6},").as_bytes());
+                out.extend_from_slice(mask_names(self.mask).join("|").as_bytes());
+                out.push(b',');
+                if let Some(p) = self.path {
+                    csv_field(out, p.as_os_str().as_bytes());
+                }
+                out.push(b',');
+                if let Some(p) = self.new_path {
+                    csv_field(out, p.as_os_str().as_bytes());
+                }
+                out.push(b',');
+                if self.pid > 0 {
+                    out.extend_from_slice(self.pid.to_string().as_bytes());
+                }
+                out.push(b',');
+                if let Some(c) = self.comm {
+                    csv_field(out, c.as_bytes());
+                }
+            }
+            Style::Template { template, timefmt } => {
+                let mut chars = template.chars();
+                let mut buf = [0; 4];
+                while let Some(c) = chars.next() {
+                    if c != '%' {
+                        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                        continue;
+                    }
+                    match chars.next() {
+                        Some('T') => out.extend_from_slice(
+                            match timefmt {
+                                Some(f) => strftime(f, unix),
+                                None => now_text(unix),
+                            }
+                            .as_bytes(),
+                        ),
+                        Some('t') => out.extend_from_slice(format!("{unix:.6}").as_bytes()),
+                        Some('e') => {
+                            out.extend_from_slice(mask_names(self.mask).join(",").as_bytes())
+                        }
+                        Some('p') => out.extend_from_slice(&path_bytes(self.path)),
+                        Some('n') => {
+                            if self.new_path.is_some() {
+                                out.extend_from_slice(&path_bytes(self.new_path))
+                            }
+                        }
+                        Some('i') => {
+                            if self.pid > 0 {
+                                out.extend_from_slice(self.pid.to_string().as_bytes())
+                            }
+                        }
+                        Some('c') => {
+                            if let Some(c) = self.comm {
+                                if format.null {
+                                    out.extend_from_slice(c.as_bytes())
+                                } else {
+                                    out.extend_from_slice(escaped(c.as_bytes()).as_bytes())
+                                }
+                            }
+                        }
+                        // Checked by Format::check: only %%.
+                        _ => out.push(b'%'),
+                    }
+                }
+            }
+        }
+        out.push(if format.null { 0 } else { b'\n' });
+    }
+
     /// One JSON object; `path` is null if the object could not be named.
     pub fn json(&self, time: f64) -> String {
         let events: Vec<String> = mask_names(self.mask).iter().map(|n| json_str(n)).collect();
-        let opt =
-            |p: Option<&Path>| p.map_or_else(|| "null".into(), |p| json_str(&p.to_string_lossy()));
         let mut s = format!(
-            "{{\"time\":{time:.6},\"events\":[{}],\"path\":{}",
-            events.join(","),
-            opt(self.path)
+            "{{\"type\":\"event\",\"time\":{time:.6},\"events\":[{}]",
+            events.join(",")
         );
+        json_path(&mut s, "path", self.path);
         if self.new_path.is_some() {
-            let _ = write!(s, ",\"new_path\":{}", opt(self.new_path));
+            json_path(&mut s, "new_path", self.new_path);
         }
         if self.pid > 0 {
             let _ = write!(s, ",\"pid\":{}", self.pid);
@@ -146,7 +406,7 @@ mod tests {
         assert_eq!(l.text("T"), "T CREATE,ISDIR /t/a b pid=42 comm=mkdir");
         assert_eq!(
             l.json(1.5),
-            "{\"time\":1.500000,\"events\":[\"CREATE\",\"ISDIR\"],\"path\":\"/t/a b\",\"pid\":42,\"comm\":\"mkdir\"}"
+            "{\"type\":\"event\",\"time\":1.500000,\"events\":[\"CREATE\",\"ISDIR\"],\"path\":\"/t/a b\",\"pid\":42,\"comm\":\"mkdir\"}"
         );
     }
 
@@ -168,7 +428,87 @@ mod tests {
         assert_eq!(l.text("T"), "T RENAME ? -> /u/y");
         assert_eq!(
             l.json(0.0),
-            "{\"time\":0.000000,\"events\":[\"RENAME\"],\"path\":null,\"new_path\":\"/u/y\"}"
+            "{\"type\":\"event\",\"time\":0.000000,\"events\":[\"RENAME\"],\"path\":null,\"new_path\":\"/u/y\"}"
         );
+    }
+
+    fn render(l: &EventLine<'_>, style: Style, null: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        l.render(&Format { style, null }, 1.5, &mut out);
+        out
+    }
+
+    #[test]
+    fn names_that_are_not_text_are_escaped_or_exact() {
+        use std::os::unix::ffi::OsStrExt;
+        // A newline, a tab, a backslash, a C1 control, a byte not UTF-8.
+        let raw = b"/t/a\nb\tc\\d\xc2\x85e\xff";
+        let p = Path::new(std::ffi::OsStr::from_bytes(raw));
+        let l = EventLine {
+            mask: libc::FAN_CREATE,
+            path: Some(p),
+            new_path: None,
+            pid: 7,
+            comm: Some("x\ny"),
+        };
+        assert_eq!(
+            l.text("T"),
+            "T CREATE /t/a\\nb\\tc\\\\d\\xc2\\x85e\\xff pid=7 comm=x\\ny"
+        );
+        // Exact bytes with --null, NUL-terminated.
+        let out = render(
+            &l,
+            Style::Template {
+                template: "%p|%c".into(),
+                timefmt: None,
+            },
+            true,
+        );
+        let mut want = raw.to_vec();
+        want.extend_from_slice(b"|x\ny\0");
+        assert_eq!(out, want);
+        // JSON: readable, plus the exact bytes in hex.
+        let j = l.json(1.0);
+        assert!(
+            j.contains("\"path_hex\":\"2f742f610a6209635c64c28565ff\""),
+            "{j}"
+        );
+        assert!(!l.json(1.0).contains("new_path"));
+        // CSV: quoted, the bytes as they are.
+        let out = render(&l, Style::Csv, false);
+        let mut want = b"1.500000,CREATE,\"".to_vec();
+        want.extend_from_slice(raw);
+        want.extend_from_slice(b"\",,7,\"x\ny\"\n");
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn templates_and_their_errors() {
+        let l = EventLine {
+            mask: libc::FAN_MOVED_TO,
+            path: Some(Path::new("/a")),
+            new_path: None,
+            pid: 0,
+            comm: None,
+        };
+        let out = render(
+            &l,
+            Style::Template {
+                template: "%e %p [%n] %i%c 100%%".into(),
+                timefmt: None,
+            },
+            false,
+        );
+        assert_eq!(out, b"MOVED_TO /a []  100%\n");
+        for bad in ["%x", "50%"] {
+            let f = Format {
+                style: Style::Template {
+                    template: bad.into(),
+                    timefmt: None,
+                },
+                null: false,
+            };
+            assert!(f.check().is_err(), "{bad}");
+        }
     }
 }

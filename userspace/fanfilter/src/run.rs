@@ -1,11 +1,11 @@
 //! The commands.
 
 use crate::cli::{Cli, Command, WatchArgs};
-use crate::output::{counters_text, now, EventLine};
+use crate::output::{counters_text, now, now_text, strftime, EventLine, Format, Style};
 use fanfilter::args::{
     self, Actor, ArgsError, BpfFilter, FilterSpec, Kind, Name, NamePattern, Policy, Subtree,
 };
-use fanfilter::attach::{attach, detach, FilterError};
+use fanfilter::attach::{attach, FilterError};
 use fanfilter::bpf::BpfFilters;
 use fanfilter::events::{Event, EventReader, Resolver};
 use fanfilter::fanotify::{EventFFlags, Fanotify, InitFlags, MarkFlags, MaskFlags};
@@ -27,10 +27,15 @@ pub(crate) struct Failure {
 }
 
 pub(crate) const EXIT_RUNTIME: i32 = 1;
-pub(crate) const EXIT_USAGE: i32 = 2;
+/// --timeout passed without an event (as inotifywait).
+pub(crate) const EXIT_TIMEOUT: i32 = 2;
+/// Events were lost and --exit-on-overflow was given.
+pub(crate) const EXIT_OVERFLOW: i32 = 6;
+/// Bad command line (sysexits' EX_USAGE; clap's own errors too).
+pub(crate) const EXIT_USAGE: i32 = 64;
 const EXIT_NO_FILTERS: i32 = 3;
 const EXIT_PERMISSION: i32 = 4;
-const EXIT_BAD_ARGS: i32 = 5;
+pub(crate) const EXIT_BAD_ARGS: i32 = 5;
 
 pub(crate) fn fail(code: i32, message: impl Into<String>) -> Failure {
     Failure {
@@ -80,7 +85,7 @@ pub(crate) fn note_write(result: io::Result<()>, error: &mut Option<io::Error>) 
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::List => list(),
-        Command::Watch(a) => watch(a),
+        Command::Watch(a) => watch(*a),
         Command::Guard(a) => crate::guard::guard(a),
         Command::Stats { pid, fd } => stats(pid, fd),
         Command::Completions { shell } => {
@@ -243,6 +248,86 @@ fn patterns(list: &[String]) -> Result<Vec<NamePattern>, ArgsError> {
     list.iter().map(|s| NamePattern::parse(s)).collect()
 }
 
+/// Write all of `bytes` to `fd`, but never block so that a stop signal
+/// goes unseen: before each chunk, wait until `fd` takes it or `signals`
+/// is readable.  A chunk is at most PIPE_BUF bytes, which a pipe that
+/// polls writable takes whole.  Returns how much was written: less than
+/// all if a signal came first.
+pub(crate) fn write_or_stop(
+    fd: BorrowedFd<'_>,
+    bytes: &[u8],
+    signals: BorrowedFd<'_>,
+) -> io::Result<usize> {
+    let mut done = 0;
+    while done < bytes.len() {
+        let mut fds = [
+            libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLOUT,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: signals.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: `fds` is a valid array of two pollfds for the call.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if fds[1].revents != 0 {
+            return Ok(done);
+        }
+        let rest = &bytes[done..];
+        let chunk = rest.len().min(libc::PIPE_BUF);
+        // SAFETY: `rest` is valid for reads of `chunk` bytes.
+        let n = unsafe { libc::write(fd.as_raw_fd(), rest.as_ptr().cast(), chunk) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if matches!(
+                e.kind(),
+                io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+            ) {
+                continue;
+            }
+            return Err(e);
+        }
+        done += n as usize;
+    }
+    Ok(done)
+}
+
+/// `--subtree` narrows PATH: each must be at or below PATH, on its
+/// filesystem (a filesystem mark on PATH's filesystem sees no other).
+fn check_subtrees(a: &WatchArgs, path_meta: &std::fs::Metadata) -> Result<(), Failure> {
+    use std::os::unix::fs::MetadataExt;
+    let path =
+        std::fs::canonicalize(&a.path).map_err(|e| io_fail(&a.path.display().to_string(), e))?;
+    for dir in &a.subtree {
+        let canon = std::fs::canonicalize(dir)
+            .map_err(|e| fail(EXIT_BAD_ARGS, format!("--subtree {}: {e}", dir.display())))?;
+        let meta = std::fs::metadata(&canon)
+            .map_err(|e| fail(EXIT_BAD_ARGS, format!("--subtree {}: {e}", dir.display())))?;
+        let why = if !canon.starts_with(&path) {
+            "is not at or below"
+        } else if meta.dev() != path_meta.dev() {
+            "is on another filesystem than"
+        } else {
+            continue;
+        };
+        return Err(fail(
+            EXIT_USAGE,
+            format!("--subtree {}: {why} {}", dir.display(), a.path.display()),
+        ));
+    }
+    Ok(())
+}
+
 /// The `--subtree` directories, opened: those given, else PATH itself if
 /// `whole_fs` (a filesystem mark, which would report all of PATH's
 /// filesystem), else none.
@@ -329,21 +414,29 @@ fn watch_filter(a: &WatchArgs, whole_fs: bool) -> Result<Option<Box<dyn FilterSp
 /// Print the counters, detach, and end with the first write error of
 /// `what` (the command's output), if there was one.
 fn finish(
-    fan: &Fanotify,
+    fan: Fanotify,
     attached: Option<&str>,
     overflows: u64,
     write_error: Option<io::Error>,
     what: &str,
+    quiet: bool,
 ) -> Result<(), Failure> {
+    let counters = sysfs::counters(fan.as_fd());
+    // Closed, not detached first: detached, a filesystem mark would queue
+    // the whole filesystem's events until the close.
+    drop(fan);
     if let Some(name) = attached {
-        match sysfs::counters(fan.as_fd()) {
-            Ok(Some(c)) => say!("fanfilter: {}", counters_text(&c)),
+        match counters {
+            Ok(Some(c)) if !quiet => say!("fanfilter: {}", counters_text(&c)),
+            Ok(Some(_)) => {}
             Ok(None) => say!("fanfilter: filter {name} is no longer attached"),
             Err(e) => say!("fanfilter: cannot read the counters: {e}"),
         }
-        detach(fan.as_fd())?;
     }
-    say!("fanfilter: queue overflows: {overflows}");
+    // Lost events are said even with --quiet.
+    if !quiet || overflows > 0 {
+        say!("fanfilter: queue overflows: {overflows}");
+    }
     match write_error {
         Some(e) => Err(io_fail(what, e)),
         None => Ok(()),
@@ -351,6 +444,22 @@ fn finish(
 }
 
 fn watch(a: WatchArgs) -> Result<(), Failure> {
+    let format = a.format();
+    format.check().map_err(|e| fail(EXIT_USAGE, e))?;
+    if a.timeout.is_some_and(|t| !(t > 0.0 && t.is_finite())) {
+        return Err(fail(EXIT_USAGE, "--timeout: a number of seconds > 0"));
+    }
+    // -o FILE: appended to, as inotifywait does.
+    let outfile = match &a.outfile {
+        Some(f) => Some(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(f)
+                .map_err(|e| io_fail(&f.display().to_string(), e))?,
+        ),
+        None => None,
+    };
     let meta = std::fs::metadata(&a.path)
         .map_err(|e| fail(EXIT_BAD_ARGS, format!("{}: {e}", a.path.display())))?;
     let is_dir = meta.is_dir();
@@ -363,11 +472,20 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             ),
         ));
     }
+    check_subtrees(&a, &meta)?;
     // PATH means PATH's subtree: with CAP_SYS_ADMIN a filesystem mark
     // narrowed in the kernel to PATH (or to --subtree); without it an
     // inode mark, which reports PATH's entries only.  A file: its own
     // events.
-    let inode_mark = a.inode || !is_dir || !has_cap_sys_admin();
+    let capable = has_cap_sys_admin();
+    if a.recursive && is_dir && (a.inode || !capable) {
+        return Err(fail(
+            EXIT_PERMISSION,
+            "--recursive: a recursive watch is a filesystem mark, which needs \
+             CAP_SYS_ADMIN (and no --inode)",
+        ));
+    }
+    let inode_mark = a.inode || !is_dir || !capable;
     // Registered for as long as the watch runs.
     let bpf = a
         .bpf
@@ -397,6 +515,8 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     } else {
         requested | libc::FAN_ONDIR
     };
+    // PATH itself deleted or moved away: said, and the watch ends (below).
+    let self_events = libc::FAN_DELETE_SELF | libc::FAN_MOVE_SELF;
     // Directory paths are cached when every move of a directory reaches
     // us: asked for below, and no filter but subtree's (which sends a move
     // if either parent is inside) could skip one.  Moves only asked for
@@ -424,8 +544,13 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         libc::FAN_MARK_FILESYSTEM
     };
     add_mark(&fan, mark_flags, mask, &a.path)?;
+    if is_dir {
+        // PATH's own end, whatever the events asked for.
+        add_mark(&fan, 0, self_events | libc::FAN_ONDIR, &a.path)?;
+    }
     let path =
         std::fs::canonicalize(&a.path).map_err(|e| io_fail(&a.path.display().to_string(), e))?;
+    let watched = path.clone();
     // A file's events name it by its directory's handle and its name.
     let dir = if is_dir {
         path.clone()
@@ -450,11 +575,13 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         (true, true) => "inode mark: its entries only; a recursive watch needs CAP_SYS_ADMIN",
         (true, false) => "filesystem mark",
     };
-    say!(
-        "fanfilter: watching {} ({what}, filter {})",
-        a.path.display(),
-        filter.as_ref().map_or("none", |f| f.name())
-    );
+    if !a.quiet {
+        say!(
+            "fanfilter: watching {} ({what}, filter {})",
+            a.path.display(),
+            filter.as_ref().map_or("none", |f| f.name())
+        );
+    }
 
     let mut overflows = 0u64;
     // Our own output may land in the watched tree (`watch / > log`): each
@@ -463,46 +590,121 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     let me = std::process::id() as i32;
     let mut write_error = None;
     let stdout = io::stdout();
+    let sink = match &outfile {
+        Some(f) => f.as_fd(),
+        None => stdout.as_fd(),
+    };
+    // The administrator may revoke the filter: looked at once a second.
+    let mut revocation_checked = Instant::now();
+    // The deadline of --timeout: no event printed by then ends the watch.
+    let timeout = a.timeout.map(Duration::from_secs_f64);
+    let mut deadline = timeout.map(|t| Instant::now() + t);
+    let mut printed = 0u64;
     // One read (at most 64 KiB, about a thousand events) per poll of both
     // fds, so that under a storm that keeps the queue full SIGINT and
-    // SIGTERM are still seen within a batch.  After the signal, what is queued is read for
-    // at most STOP_DRAIN, then the watch stops even if events keep coming.
+    // SIGTERM are still seen within a batch.  After the signal, what is
+    // queued is read for at most STOP_DRAIN, then the watch stops even if
+    // events keep coming.
     let mut stop_by: Option<Instant> = None;
+    let mut end: Option<Failure> = None;
     loop {
-        if stop_by.is_none() && wait_any(&[fan.as_fd(), signals.as_fd()], -1)?[1] {
-            stop_by = Some(Instant::now() + STOP_DRAIN);
+        if stop_by.is_none() {
+            let wait_ms = deadline.map_or(1000, |d| {
+                d.saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .min(1000) as i32
+            });
+            let ready = wait_any(&[fan.as_fd(), signals.as_fd()], wait_ms)?;
+            if ready[1] {
+                stop_by = Some(Instant::now() + STOP_DRAIN);
+            } else if filter.is_some() && revocation_checked.elapsed() >= Duration::from_secs(1) {
+                revocation_checked = Instant::now();
+                if let Ok(Some(c)) = sysfs::counters(fan.as_fd()) {
+                    if c.revoked {
+                        end = Some(fail(
+                            EXIT_RUNTIME,
+                            format!(
+                                "the administrator disabled filter {}: events are no longer \
+                                 filtered in the kernel; stopping",
+                                c.filter
+                            ),
+                        ));
+                    }
+                }
+            }
+            if end.is_none()
+                && stop_by.is_none()
+                && !ready[0]
+                && deadline.is_some_and(|d| Instant::now() >= d)
+            {
+                end = Some(fail(
+                    EXIT_TIMEOUT,
+                    format!(
+                        "no event within {} s (--timeout)",
+                        a.timeout.unwrap_or_default()
+                    ),
+                ));
+            }
         }
         // Written out once per batch, not once per line.
-        let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-        let batch = reader.read().map_err(|e| io_fail("reading events", e))?;
+        let mut out = Vec::with_capacity(64 * 1024);
+        let batch = if end.is_none() {
+            reader.read().map_err(|e| io_fail("reading events", e))?
+        } else {
+            None
+        };
         let drained = batch.is_none();
         if let Some(mut events) = batch {
             for ev in &mut events {
-                // After a write error, nothing more: a line written
-                // after a lost one would leave a gap nobody sees.
-                if write_error.is_some() {
+                // Nothing after an end: one-shot's event, an overflow with
+                // --exit-on-overflow.
+                if end.is_some() {
                     break;
                 }
                 // Not even resolved: ours are dropped (see `me`).
                 if ev.raw().pid == me && ev.raw().mask & libc::FAN_Q_OVERFLOW == 0 {
                     continue;
                 }
-                let written = match resolver.event(ev) {
+                let unix = now().1;
+                match resolver.event(ev) {
                     Event::Overflow => {
                         overflows += 1;
-                        if a.json {
-                            writeln!(out, "{{\"time\":{:.6},\"overflow\":true}}", now().1)
-                        } else {
-                            writeln!(
-                                out,
-                                "{} OVERFLOW events were lost: the queue was full",
-                                now().0
-                            )
+                        overflow_record(&format, unix, &mut out);
+                        if a.exit_on_overflow {
+                            end = Some(fail(
+                                EXIT_OVERFLOW,
+                                "events were lost: the queue overflowed (--exit-on-overflow)",
+                            ));
                         }
                     }
-                    Event::Object { mask, .. } if mask & shown & !libc::FAN_ONDIR == 0 => {
-                        continue;
+                    Event::Object { mask, ref path, .. }
+                        if mask & self_events != 0
+                            && path.as_deref() == Some(watched.as_path()) =>
+                    {
+                        if mask & shown & !libc::FAN_ONDIR != 0 {
+                            let line = EventLine {
+                                mask: mask & shown,
+                                path: path.as_deref(),
+                                new_path: None,
+                                pid: 0,
+                                comm: None,
+                            };
+                            line.render(&format, unix, &mut out);
+                        }
+                        end = Some(fail(
+                            EXIT_RUNTIME,
+                            format!(
+                                "{} was {}: nothing left to watch",
+                                a.path.display(),
+                                if mask & libc::FAN_DELETE_SELF != 0 {
+                                    "deleted"
+                                } else {
+                                    "moved away"
+                                }
+                            ),
+                        ));
                     }
+                    Event::Object { mask, .. } if mask & shown & !libc::FAN_ONDIR == 0 => {}
                     Event::Object {
                         mask,
                         pid,
@@ -510,33 +712,69 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                         new_path,
                         ..
                     } => {
-                        let mask = mask & shown;
                         let comm = comm_of(pid);
                         let line = EventLine {
-                            mask,
+                            mask: mask & shown,
                             path: path.as_deref(),
                             new_path: new_path.as_deref(),
                             pid,
                             comm: comm.as_deref(),
                         };
-                        let (t, ts) = now();
-                        writeln!(
-                            out,
-                            "{}",
-                            if a.json { line.json(ts) } else { line.text(&t) }
-                        )
+                        line.render(&format, unix, &mut out);
+                        printed += 1;
+                        if a.one_shot {
+                            end = Some(fail(0, ""));
+                        }
                     }
-                };
-                note_write(written, &mut write_error);
+                }
             }
         }
-        note_write(out.flush(), &mut write_error);
+        if !out.is_empty() {
+            match write_or_stop(sink, &out, signals.as_fd()) {
+                Ok(n) if n == out.len() => {}
+                // A signal while the output would not take more (a pipe
+                // nobody reads): stop now, the rest of the batch unwritten.
+                Ok(_) => stop_by = Some(Instant::now()),
+                Err(e) => write_error = Some(e),
+            }
+            if let Some(t) = timeout {
+                if printed > 0 {
+                    deadline = Some(Instant::now() + t);
+                }
+            }
+        }
         let stop = stop_by.is_some_and(|t| drained || Instant::now() >= t);
-        if stop || write_error.is_some() {
+        if stop || end.is_some() || write_error.is_some() {
+            if stop && !drained && !a.quiet {
+                say!("fanfilter: stopped with events still queued: they were not read");
+            }
             let name = filter.as_ref().map(|f| f.name());
-            return finish(&fan, name, overflows, write_error, "writing events");
+            finish(fan, name, overflows, write_error, "writing events", a.quiet)?;
+            return match end {
+                Some(f) if f.code != 0 => Err(f),
+                _ => Ok(()),
+            };
         }
     }
+}
+
+/// The record of a queue overflow in `format`.
+fn overflow_record(format: &Format, unix: f64, out: &mut Vec<u8>) {
+    match &format.style {
+        Style::Json => out
+            .extend_from_slice(format!("{{\"type\":\"overflow\",\"time\":{unix:.6}}}").as_bytes()),
+        Style::Csv => out.extend_from_slice(format!("{unix:.6},OVERFLOW,,,,").as_bytes()),
+        Style::Text { timefmt } | Style::Template { timefmt, .. } => {
+            let t = match timefmt {
+                Some(f) => strftime(f, unix),
+                None => now_text(unix),
+            };
+            out.extend_from_slice(
+                format!("{t} OVERFLOW events were lost: the queue was full").as_bytes(),
+            );
+        }
+    }
+    out.push(if format.null { 0 } else { b'\n' });
 }
 
 fn stats(pid: i32, fd: Option<i32>) -> Result<(), Failure> {
