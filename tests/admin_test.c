@@ -786,9 +786,11 @@ static const char *object_of(int fan_fd, const char *dir, const char *name)
 	id = strstr(line, " id:");
 	if (stat(path, &st) || !id)
 		return "(no such file or id)";
-	snprintf(words, sizeof(words), "id=%llu filter=subtree dev=%u:%u ino=%lu ",
-		 strtoull(id + 4, NULL, 10), major(st.st_dev), minor(st.st_dev),
-		 (unsigned long)st.st_ino);
+	/* The acting process: this one, which wrote the file. */
+	snprintf(words, sizeof(words),
+		 "id=%llu filter=subtree tgid=%d dev=%u:%u ino=%lu ",
+		 strtoull(id + 4, NULL, 10), getpid(), major(st.st_dev),
+		 minor(st.st_dev), (unsigned long)st.st_ino);
 	return words;
 }
 
@@ -828,7 +830,10 @@ TEST_F(trace, filter_verdict_tracepoint)
 	EXPECT_LE(1, count_lines(text, "filter=subtree", "verdict=skip"))
 		TH_LOG("trace:\n%s", text);
 
-	/* Each record names the attachment (fdinfo's id) and the object. */
+	/*
+	 * Each record names the attachment (fdinfo's id), the acting process
+	 * and the object.
+	 */
 	EXPECT_EQ(1, count_lines(text, object_of(self->fan_fd, self->fs.in,
 						 "sent"), "verdict=send"))
 		TH_LOG("trace:\n%s", text);

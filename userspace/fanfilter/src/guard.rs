@@ -512,6 +512,12 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
     let signals = stop_signals(&[Signal::SIGHUP])?;
     let fan = init_group(libc::FAN_CLASS_CONTENT, false)?;
     let mut config = Config::new(&a)?;
+    if config.uids.contains(&0) {
+        say!(
+            "fanfilter: warning: --exempt-user root exempts every process running as \
+             root: setuid-root programs, root daemons, containers without a user namespace"
+        );
+    }
     attach(fan.as_fd(), &config.spec()?)?;
     let id = sysfs::counters(fan.as_fd())
         .ok()
