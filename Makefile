@@ -12,6 +12,8 @@
 #   make series-check    build and boot every step of patches/series
 #   make host-test       host unit tests of the filters' argument parsers
 #   make userspace       build the fanfilter command (userspace/)
+#   make install         install it, its man page and completions (PREFIX, DESTDIR)
+#   make deb             a Debian package of them in build/packages/
 #   make check           rustfmt, clippy and checkpatch --strict
 #   make rust-analyzer   write rust-project.json for editors
 
@@ -69,6 +71,14 @@ CARGO := RUSTC=/usr/bin/rustc /usr/bin/cargo
 userspace:
 	cd userspace && $(CARGO) build --release --locked
 
+# The command, its man page and completions; a .deb of them.
+PREFIX ?= /usr/local
+install: userspace
+	scripts/install-userspace.sh "$(DESTDIR)" "$(PREFIX)"
+
+deb: userspace
+	scripts/package.sh
+
 host-test:
 	cd userspace && FANFILTER_UAPI_INCLUDE=$(KDIR)/usr-headers/include $(CARGO) test --locked
 	cd userspace && $(CARGO) clippy --locked --all-targets -- -D warnings
@@ -97,4 +107,4 @@ clean:
 	rm -rf build .kdir
 
 
-.PHONY: kdir-check host-test userspace module tests test demo stress bench compare series-check clippy fmt-check checkpatch check rust-analyzer clean
+.PHONY: kdir-check host-test userspace install deb module tests test demo stress bench compare series-check clippy fmt-check checkpatch check rust-analyzer clean

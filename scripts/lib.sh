@@ -91,4 +91,5 @@ run_host_tests() {
 		"clippy -D warnings (userspace)" "$clippy" "rustfmt --check (userspace)" "$fmt"
 	"$REPO/scripts/codegen-check.sh" "$kdir" "$out"
 	"$REPO/scripts/build-kernel_test.sh" "$out"
+	"$REPO/scripts/package_test.sh" "$out"
 }

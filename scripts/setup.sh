@@ -15,6 +15,8 @@ APT_PACKAGES=(
 	# mkfs.nilfs2: hardening_test's snapshot, a root of its own on a
 	# superblock, as an NFS export mounted apart has.
 	nilfs-tools
+	# package_test.sh: the .deb's man page, binary and strip.
+	man-db groff-base file binutils
 )
 BINDGEN_VERSION=0.69.5
 VIRTME_NG_VERSION=1.42

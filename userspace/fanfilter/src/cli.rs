@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 pub const EXIT_CODES: &str = "\
 Exit status:
-  0  success (watch and guard: stopped by SIGINT, SIGTERM or SIGHUP, or
-     watch --one-shot's event; filter detached)
+  0  success (stopped by SIGINT or SIGTERM, watch also by SIGHUP (guard
+     reloads on it), or watch --one-shot's event)
   1  an error while running (reading events, /proc, /sys, writing output)
   2  watch --timeout: no event in time
   3  no filter support: the kernel lacks CONFIG_FANOTIFY_FILTER, or the
@@ -45,13 +45,20 @@ pub enum Command {
     /// unprivileged process watch a tree).  A file PATH: its own events.
     /// Several criteria are combined in the kernel by the "policy" filter
     /// (all must pass).  Events that fanfilter itself causes (its output
-    /// written below PATH) are never printed.  Ctrl-C or SIGTERM detaches
-    /// the filter and prints the kernel's counters and any queue overflow
-    /// to standard error.
+    /// written below PATH) are never printed.  Ctrl-C, SIGTERM or SIGHUP
+    /// stop it (within a batch, even under a storm or with the output
+    /// blocked); it then prints the kernel's counters and the queue
+    /// overflows to standard error.  It ends by itself when PATH is
+    /// deleted or moved away, or the administrator revokes its filter.
     #[command(after_help = EXIT_CODES)]
     Watch(Box<WatchArgs>),
     /// Deny opens below DIR to every process but the exempt ones, in the
     /// kernel, and print each denial until stopped (root only).
+    ///
+    /// SIGHUP reopens the directories (one replaced at its path is guarded
+    /// as well as the old one) and drops exempt processes that exited.  If
+    /// the administrator revokes the filter, guard says so and exits 1;
+    /// stopping closes its group, which allows everything again.
     #[command(after_help = EXIT_CODES)]
     Guard(GuardArgs),
     /// Print the filter counters of another process's fanotify fds.
