@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..41"
+echo "1..44"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -885,5 +885,56 @@ norec=$?
 ((outside == 64 && norec == 4)) && grep -q 'is not at or below' "$work/e41" &&
 	grep -q 'recursive watch is a filesystem mark' "$work/e41"
 ok $? "--subtree outside PATH exit 64; --recursive without the capability exit 4" "$work/e41"
+
+# 42. list --json and stats --json: one object per filter, per fd.
+d=$work/t42
+mkdir -p "$d"
+"$cli" list --json >"$work/o42" 2>&1
+lr=$?
+start_watch /dev/null "$work/e42" "$d" --subtree "$d"
+r=$?
+"$cli" stats "$wpid" --json >"$work/o42b" 2>&1
+sr=$?
+stop_watch INT
+((lr == 0 && r == 0 && sr == 0)) &&
+	grep -q '^{"type":"filter","name":"subtree",.*"unprivileged":true,"enabled":true}$' "$work/o42" &&
+	grep -q "^{\"type\":\"counters\",\"pid\":$wpid,\"fd\":[0-9]*,\"filter\":\"subtree\",\"seen\":" "$work/o42b" &&
+	$py -c 'import json, sys
+for f in sys.argv[1:]:
+    for l in open(f):
+        json.loads(l)' "$work/o42" "$work/o42b"
+ok $? "list --json and stats --json print valid JSON objects" "$work/o42" "$work/o42b"
+
+# 43. --exclude and --include: regular expressions on full paths.
+d=$work/t43
+mkdir -p "$d/.git/objects" "$d/src"
+start_watch "$work/o43" "$work/e43" "$d" -e create --exclude '/\.git(/|$)' --include '\.(rs|git)$'
+r=$?
+touch "$d/.git/objects/x.rs" "$d/src/a.rs" "$d/src/b.c" "$d/.gitx.rs"
+stop_watch INT
+rc=$?
+events_of "$work/o43" >"$work/got43"
+printf '%s\n' "CREATE $d/src/a.rs" "CREATE $d/.gitx.rs" >"$work/want43"
+((r == 0 && rc == 0)) && cmp -s "$work/want43" "$work/got43" &&
+	grep -q '^fanfilter: 2 events excluded in user space' "$work/e43"
+ok $? "--exclude and --include select by full path" "$work/got43" "$work/e43"
+
+# 44. --count: the events per path and type, printed when the time is up
+# (exit 0, as inotifywatch -t).
+d=$work/t44
+mkdir -p "$d"
+"$cli" watch "$d" -c -t 2 -e create,modify,close-write >"$work/o44" 2>"$work/e44" &
+wpid=$!
+sleep 1
+echo 1 >"$d/a"
+echo 2 >>"$d/a"
+echo 3 >"$d/b"
+wait "$wpid"
+rc=$?
+cat "$work/o44" | sed 's/^/# /'
+((rc == 0)) && [[ $(head -1 "$work/o44") == "total  modify  close_write  create  path" ]] &&
+	grep -Eq "^ +[3-5] +[12] +[12] +1  $d/a\$" "$work/o44" &&
+	grep -Eq "^ +3 +1 +1 +1  $d/b\$" "$work/o44"
+ok $? "--count prints events per path and type after --timeout (rc=$rc)" "$work/e44"
 
 exit $((failed > 0))

@@ -34,7 +34,11 @@ pub enum Command {
     /// List the registered filters, what they do, their arguments, and
     /// whether unprivileged users may attach them.
     #[command(after_help = EXIT_CODES)]
-    List,
+    List {
+        /// One JSON object per filter ("type":"filter").
+        #[arg(long)]
+        json: bool,
+    },
     /// Print events at or below PATH that pass the given criteria, one
     /// per line.
     ///
@@ -68,6 +72,9 @@ pub enum Command {
         pid: i32,
         /// Only this fd of it.
         fd: Option<i32>,
+        /// One JSON object per fd ("type":"counters").
+        #[arg(long)]
+        json: bool,
     },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
@@ -84,6 +91,15 @@ pub struct WatchArgs {
     /// suffix:TEXT or *TEXT (repeatable).
     #[arg(long, value_name = "PATTERN", conflicts_with = "exclude_name")]
     pub name: Vec<String>,
+    /// Skip events whose full path matches this regular expression (in
+    /// user space, after the kernel's filters; a rename if both places
+    /// match; repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// Only events whose full path matches one of these regular
+    /// expressions (in user space; repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub include: Vec<String>,
     /// Skip entry names matching (same syntax as --name; repeatable).
     #[arg(long, value_name = "PATTERN")]
     pub exclude_name: Vec<String>,
@@ -119,6 +135,10 @@ pub struct WatchArgs {
         default_value = "create,delete,move,modify,close-write,attrib"
     )]
     pub events: Vec<EventKind>,
+    /// Count the events per path and type instead of printing them, and
+    /// print the table when stopped or after --timeout (inotifywatch).
+    #[arg(short, long, conflicts_with_all = ["one_shot", "csv", "format", "null"])]
+    pub count: bool,
     /// Exit after the first event printed (inotifywait's default).
     #[arg(short = '1', long, conflicts_with = "monitor")]
     pub one_shot: bool,

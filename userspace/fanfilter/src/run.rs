@@ -1,7 +1,7 @@
 //! The commands.
 
 use crate::cli::{Cli, Command, WatchArgs};
-use crate::output::{counters_text, now, now_text, strftime, EventLine, Format, Style};
+use crate::output::{counters_text, json_str, now, now_text, strftime, EventLine, Format, Style};
 use fanfilter::args::{
     self, Actor, ArgsError, BpfFilter, FilterSpec, Kind, Name, NamePattern, Policy, Subtree,
 };
@@ -14,13 +14,14 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How long a stopping watch still reads what was queued before the signal.
 const STOP_DRAIN: Duration = Duration::from_millis(100);
 
 /// A failure: the message and the documented exit status.
+#[derive(Debug)]
 pub(crate) struct Failure {
     pub code: i32,
     pub message: String,
@@ -84,10 +85,10 @@ pub(crate) fn note_write(result: io::Result<()>, error: &mut Option<io::Error>) 
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::List => list(),
+        Command::List { json } => list(json),
         Command::Watch(a) => watch(*a),
         Command::Guard(a) => crate::guard::guard(a),
-        Command::Stats { pid, fd } => stats(pid, fd),
+        Command::Stats { pid, fd, json } => stats(pid, fd, json),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Into memory first: clap_complete panics on a write error.
@@ -107,7 +108,7 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
         .map_err(|e| io_fail("writing", e))
 }
 
-fn list() -> Result<(), Failure> {
+fn list(json: bool) -> Result<(), Failure> {
     let filters = sysfs::list_filters().map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
             fail(
@@ -127,21 +128,30 @@ fn list() -> Result<(), Failure> {
             "no filter is registered: load the fanotify_filters module",
         ));
     }
-    let mut out = io::stdout().lock();
+    let mut text = String::new();
     for f in filters {
+        if json {
+            text.push_str(&format!(
+                "{{\"type\":\"filter\",\"name\":{},\"description\":{},\"args\":{},\"unprivileged\":{},\"enabled\":{}}}\n",
+                json_str(&f.name),
+                json_str(&f.description),
+                json_str(&f.args),
+                f.unprivileged,
+                f.enabled
+            ));
+            continue;
+        }
         let who = match (f.enabled, f.unprivileged) {
             (false, _) => "disabled by the administrator",
             (true, true) => "anyone",
             (true, false) => "root",
         };
-        writeln!(
-            out,
-            "{} ({who})\n    {}\n    args: {}",
+        text.push_str(&format!(
+            "{} ({who})\n    {}\n    args: {}\n",
             f.name, f.description, f.args
-        )
-        .map_err(|e| io_fail("writing", e))?;
+        ));
     }
-    out.flush().map_err(|e| io_fail("writing", e))
+    write_stdout(text.as_bytes())
 }
 
 /// SIGINT, SIGTERM and `more`, blocked and readable from an fd.
@@ -444,6 +454,7 @@ fn finish(
 }
 
 fn watch(a: WatchArgs) -> Result<(), Failure> {
+    let paths = PathFilter::new(&a.exclude, &a.include)?;
     let format = a.format();
     format.check().map_err(|e| fail(EXIT_USAGE, e))?;
     if a.timeout.is_some_and(|t| !(t > 0.0 && t.is_finite())) {
@@ -607,6 +618,8 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     // events keep coming.
     let mut stop_by: Option<Instant> = None;
     let mut end: Option<Failure> = None;
+    let mut excluded = 0u64;
+    let mut counts = Counts::default();
     loop {
         if stop_by.is_none() {
             let wait_ms = deadline.map_or(1000, |d| {
@@ -637,8 +650,9 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                 && !ready[0]
                 && deadline.is_some_and(|d| Instant::now() >= d)
             {
+                // Counting: the time is up, as inotifywatch's -t.
                 end = Some(fail(
-                    EXIT_TIMEOUT,
+                    if a.count { 0 } else { EXIT_TIMEOUT },
                     format!(
                         "no event within {} s (--timeout)",
                         a.timeout.unwrap_or_default()
@@ -706,6 +720,17 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                     }
                     Event::Object { mask, .. } if mask & shown & !libc::FAN_ONDIR == 0 => {}
                     Event::Object {
+                        ref path,
+                        ref new_path,
+                        ..
+                    } if !paths.passes(path.as_deref(), new_path.as_deref()) => {
+                        excluded += 1;
+                    }
+                    Event::Object { mask, ref path, .. } if a.count => {
+                        counts.add(path.as_deref(), mask & shown & !libc::FAN_ONDIR);
+                        printed += 1;
+                    }
+                    Event::Object {
                         mask,
                         pid,
                         path,
@@ -748,6 +773,18 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             if stop && !drained && !a.quiet {
                 say!("fanfilter: stopped with events still queued: they were not read");
             }
+            if excluded > 0 && !a.quiet {
+                say!("fanfilter: {excluded} events excluded in user space (--exclude, --include)");
+            }
+            if a.count && write_error.is_none() {
+                // The signal that stopped us is taken, so that another one
+                // can still interrupt a table that the output does not take.
+                let _ = signals.read_signal();
+                let table = counts.table(a.json);
+                if let Err(e) = write_or_stop(sink, &table, signals.as_fd()) {
+                    write_error = Some(e);
+                }
+            }
             let name = filter.as_ref().map(|f| f.name());
             finish(fan, name, overflows, write_error, "writing events", a.quiet)?;
             return match end {
@@ -756,6 +793,136 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             };
         }
     }
+}
+
+/// `--count`: events per path and type, as inotifywatch.
+#[derive(Default)]
+struct Counts {
+    by_path: std::collections::HashMap<Option<PathBuf>, std::collections::BTreeMap<u64, u64>>,
+}
+
+impl Counts {
+    fn add(&mut self, path: Option<&Path>, mask: u64) {
+        let row = self.by_path.entry(path.map(Path::to_path_buf)).or_default();
+        for &(bit, _) in fanfilter::events::EVENT_NAMES {
+            if mask & bit != 0 {
+                *row.entry(bit).or_default() += 1;
+            }
+        }
+    }
+
+    /// The table: `total` and one column per event type seen, then the
+    /// path (escaped as in text lines), the busiest first; or one JSON
+    /// object per path.
+    fn table(&self, json: bool) -> Vec<u8> {
+        let columns: Vec<(u64, &str)> = fanfilter::events::EVENT_NAMES
+            .iter()
+            .copied()
+            .filter(|(bit, _)| self.by_path.values().any(|r| r.contains_key(bit)))
+            .collect();
+        let mut rows: Vec<(u64, &Option<PathBuf>, &std::collections::BTreeMap<u64, u64>)> = self
+            .by_path
+            .iter()
+            .map(|(p, r)| (r.values().sum(), p, r))
+            .collect();
+        rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let mut out = String::new();
+        let path_text = |p: &Option<PathBuf>| {
+            p.as_ref().map_or("?".to_string(), |p| {
+                use std::os::unix::ffi::OsStrExt;
+                crate::output::escaped(p.as_os_str().as_bytes())
+            })
+        };
+        if json {
+            for (total, p, r) in rows {
+                let events: Vec<String> = columns
+                    .iter()
+                    .filter_map(|(bit, name)| r.get(bit).map(|n| format!("{}:{n}", json_str(name))))
+                    .collect();
+                let path = p
+                    .as_ref()
+                    .map_or("null".to_string(), |p| json_str(&p.to_string_lossy()));
+                out.push_str(&format!(
+                    "{{\"type\":\"count\",\"path\":{path},\"total\":{total},\"events\":{{{}}}}}\n",
+                    events.join(",")
+                ));
+            }
+            return out.into_bytes();
+        }
+        out.push_str("total");
+        for (_, name) in &columns {
+            out.push_str(&format!("  {}", name.to_lowercase()));
+        }
+        out.push_str("  path\n");
+        for (total, p, r) in rows {
+            out.push_str(&format!("{total:>5}"));
+            for (bit, name) in &columns {
+                let w = name.len();
+                out.push_str(&format!("  {:>w$}", r.get(bit).copied().unwrap_or(0)));
+            }
+            out.push_str(&format!("  {}\n", path_text(p)));
+        }
+        out.into_bytes()
+    }
+}
+
+/// `--exclude` and `--include`: regular expressions on full paths, in
+/// user space (after the kernel's filters).
+struct PathFilter {
+    exclude: Vec<regex::bytes::Regex>,
+    include: Vec<regex::bytes::Regex>,
+}
+
+impl PathFilter {
+    fn new(exclude: &[String], include: &[String]) -> Result<Self, Failure> {
+        let compile = |list: &[String], opt: &str| {
+            list.iter()
+                .map(|r| {
+                    regex::bytes::Regex::new(r)
+                        .map_err(|e| fail(EXIT_USAGE, format!("{opt} {r:?}: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(PathFilter {
+            exclude: compile(exclude, "--exclude")?,
+            include: compile(include, "--include")?,
+        })
+    }
+
+    /// Whether an event with these paths is printed: a path that matches
+    /// an --exclude fails, and so does one that matches no --include (if
+    /// any are given); a rename passes if either of its places does; an
+    /// event whose place is unknown passes (it is never lost).
+    fn passes(&self, path: Option<&Path>, new_path: Option<&Path>) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        let one = |p: &Path| {
+            let b = p.as_os_str().as_bytes();
+            !self.exclude.iter().any(|r| r.is_match(b))
+                && (self.include.is_empty() || self.include.iter().any(|r| r.is_match(b)))
+        };
+        path.map_or(true, one) || new_path.is_some_and(one)
+    }
+}
+
+/// `{"type":"counters","pid":P,"fd":F,"filter":NAME|null,...}` and a
+/// newline; the counters are absent when no filter is attached.
+fn counters_json(pid: i32, fd: i32, c: Option<&sysfs::Counters>) -> String {
+    let mut s = format!("{{\"type\":\"counters\",\"pid\":{pid},\"fd\":{fd}");
+    match c {
+        None => s.push_str(",\"filter\":null"),
+        Some(c) => s.push_str(&format!(
+            ",\"filter\":{},\"seen\":{},\"skipped\":{},\"sent\":{},\"denied\":{},\"invalid\":{},\"revoked\":{}",
+            json_str(&c.filter),
+            c.seen,
+            c.skipped,
+            c.sent,
+            c.denied,
+            c.invalid,
+            c.revoked
+        )),
+    }
+    s.push_str("}\n");
+    s
 }
 
 /// The record of a queue overflow in `format`.
@@ -777,7 +944,7 @@ fn overflow_record(format: &Format, unix: f64, out: &mut Vec<u8>) {
     out.push(if format.null { 0 } else { b'\n' });
 }
 
-fn stats(pid: i32, fd: Option<i32>) -> Result<(), Failure> {
+fn stats(pid: i32, fd: Option<i32>, json: bool) -> Result<(), Failure> {
     let fds = match fd {
         Some(fd) => vec![fd],
         None => sysfs::fanotify_fds_of(pid).map_err(|e| {
@@ -798,10 +965,55 @@ fn stats(pid: i32, fd: Option<i32>) -> Result<(), Failure> {
     let mut text = String::new();
     for fd in fds {
         match sysfs::counters_of(pid, fd) {
+            Ok(c) if json => text.push_str(&counters_json(pid, fd, c.as_ref())),
             Ok(Some(c)) => text.push_str(&format!("{pid} fd {fd}: {}\n", counters_text(&c))),
             Ok(None) => text.push_str(&format!("{pid} fd {fd}: no filter attached\n")),
             Err(e) => return Err(io_fail(&format!("/proc/{pid}/fdinfo/{fd}"), e)),
         }
     }
     write_stdout(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PathFilter;
+    use std::path::Path;
+
+    #[test]
+    fn exclude_include_and_renames() {
+        let f = PathFilter::new(&[r"/\.git(/|$)".into()], &[]).unwrap();
+        assert!(!f.passes(Some(Path::new("/r/.git/index")), None));
+        assert!(!f.passes(Some(Path::new("/r/.git")), None));
+        assert!(f.passes(Some(Path::new("/r/.gitignore")), None));
+        // A rename out of .git, or into it: one place passes.
+        assert!(f.passes(Some(Path::new("/r/.git/x")), Some(Path::new("/r/x"))));
+        // Unknown places are never excluded.
+        assert!(f.passes(None, None));
+        let f = PathFilter::new(&[], &[r"\.rs$".into()]).unwrap();
+        assert!(f.passes(Some(Path::new("/a/b.rs")), None));
+        assert!(!f.passes(Some(Path::new("/a/b.c")), None));
+        assert!(PathFilter::new(&["(".into()], &[]).is_err());
+    }
+
+    #[test]
+    fn counts_table_busiest_first() {
+        let mut c = super::Counts::default();
+        let (a, b) = (Path::new("/t/a"), Path::new("/t/b\nc"));
+        c.add(Some(a), libc::FAN_MODIFY | libc::FAN_CLOSE_WRITE);
+        c.add(Some(b), libc::FAN_MODIFY);
+        c.add(Some(a), libc::FAN_MODIFY);
+        c.add(None, libc::FAN_CREATE);
+        let t = String::from_utf8(c.table(false)).unwrap();
+        assert_eq!(
+            t,
+            "total  modify  close_write  create  path\n    \
+                 3       2            1       0  /t/a\n    \
+                 1       0            0       1  ?\n    \
+                 1       1            0       0  /t/b\\nc\n"
+        );
+        let j = String::from_utf8(c.table(true)).unwrap();
+        assert!(j.starts_with(
+            "{\"type\":\"count\",\"path\":\"/t/a\",\"total\":3,\"events\":{\"MODIFY\":2,\"CLOSE_WRITE\":1}}\n"
+        ));
+    }
 }
