@@ -93,27 +93,37 @@ fn ioctl_args(name: &str, bytes: &[u8]) -> FanotifyFilterArgs {
     a
 }
 
+// The three requests, as nix's ioctl wrappers (the request codes are
+// those of crate::uapi, which tests/layout.rs checks against the C macros).
+nix::ioctl_write_ptr!(fan_ioc_add_filter, FAN_IOC_MAGIC, 1, FanotifyFilterArgs);
+nix::ioctl_none!(fan_ioc_del_filter, FAN_IOC_MAGIC, 2);
+nix::ioctl_write_ptr!(
+    fan_ioc_reconfig_filter,
+    FAN_IOC_MAGIC,
+    3,
+    FanotifyFilterArgs
+);
+
 fn set_filter(fan: impl AsFd, op: Op, spec: &dyn FilterSpec) -> Result<(), FilterError> {
     let bytes = spec.encode();
     let args = ioctl_args(spec.name(), &bytes);
-    let req = if op == Op::Attach {
-        FAN_IOC_ADD_FILTER
-    } else {
-        FAN_IOC_RECONFIG_FILTER
-    };
+    let fd = fan.as_fd().as_raw_fd();
     // SAFETY: `args` is a valid struct fanotify_filter_args of the size the
     // request encodes; its `args` pointer refers to `bytes`, which lives
     // until after the call, and the fds `bytes` names are kept open by
     // `spec`, which the caller borrows for the whole call.
-    let ret = unsafe { libc::ioctl(fan.as_fd().as_raw_fd(), req as _, &args) };
-    if ret < 0 {
-        return Err(FilterError {
-            op,
-            filter: spec.name().into(),
-            errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-        });
-    }
-    Ok(())
+    let ret = unsafe {
+        if op == Op::Attach {
+            fan_ioc_add_filter(fd, &args)
+        } else {
+            fan_ioc_reconfig_filter(fd, &args)
+        }
+    };
+    ret.map(drop).map_err(|e| FilterError {
+        op,
+        filter: spec.name().into(),
+        errno: e as i32,
+    })
 }
 
 /// Attach `spec` to the fanotify group of `fan`.
@@ -129,13 +139,11 @@ pub fn reconfigure(fan: impl AsFd, spec: &dyn FilterSpec) -> Result<(), FilterEr
 /// Detach the filter; returns once no call of it runs any more.
 pub fn detach(fan: impl AsFd) -> Result<(), FilterError> {
     // SAFETY: FAN_IOC_DEL_FILTER takes no argument.
-    let ret = unsafe { libc::ioctl(fan.as_fd().as_raw_fd(), FAN_IOC_DEL_FILTER as _) };
-    if ret < 0 {
-        return Err(FilterError {
+    unsafe { fan_ioc_del_filter(fan.as_fd().as_raw_fd()) }
+        .map(drop)
+        .map_err(|e| FilterError {
             op: Op::Detach,
             filter: String::new(),
-            errno: std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-        });
-    }
-    Ok(())
+            errno: e as i32,
+        })
 }

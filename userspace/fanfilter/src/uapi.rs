@@ -22,35 +22,19 @@ pub struct FanotifyFilterArgs {
     pub args: u64,
 }
 
-const IOC_WRITE: u64 = 1;
-const IOC_NRSHIFT: u64 = 0;
-const IOC_TYPESHIFT: u64 = 8;
-const IOC_SIZESHIFT: u64 = 16;
-const IOC_DIRSHIFT: u64 = 30;
 /// `FAN_IOC_MAGIC`.
-pub const FAN_IOC_MAGIC: u64 = 0xfa;
+pub const FAN_IOC_MAGIC: u8 = 0xfa;
 
-const fn ioc(dir: u64, nr: u64, size: u64) -> u64 {
-    (dir << IOC_DIRSHIFT)
-        | (FAN_IOC_MAGIC << IOC_TYPESHIFT)
-        | (nr << IOC_NRSHIFT)
-        | (size << IOC_SIZESHIFT)
-}
-
+// Request codes by nix's encoders of <asm-generic/ioctl.h> (tests/layout.rs
+// compares them with the C macros).
 /// `_IOW(0xFA, 1, struct fanotify_filter_args)`.
-pub const FAN_IOC_ADD_FILTER: u64 = ioc(
-    IOC_WRITE,
-    1,
-    core::mem::size_of::<FanotifyFilterArgs>() as u64,
-);
+pub const FAN_IOC_ADD_FILTER: libc::c_ulong =
+    nix::request_code_write!(FAN_IOC_MAGIC, 1, core::mem::size_of::<FanotifyFilterArgs>());
 /// `_IO(0xFA, 2)`.
-pub const FAN_IOC_DEL_FILTER: u64 = ioc(0, 2, 0);
+pub const FAN_IOC_DEL_FILTER: libc::c_ulong = nix::request_code_none!(FAN_IOC_MAGIC, 2);
 /// `_IOW(0xFA, 3, struct fanotify_filter_args)`.
-pub const FAN_IOC_RECONFIG_FILTER: u64 = ioc(
-    IOC_WRITE,
-    3,
-    core::mem::size_of::<FanotifyFilterArgs>() as u64,
-);
+pub const FAN_IOC_RECONFIG_FILTER: libc::c_ulong =
+    nix::request_code_write!(FAN_IOC_MAGIC, 3, core::mem::size_of::<FanotifyFilterArgs>());
 
 pub const FAN_SUBTREE_ARGS_VERSION: u32 = 1;
 pub const FAN_SUBTREE_MAX_ROOTS: usize = 4096;
