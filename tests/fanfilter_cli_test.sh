@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..44"
+echo "1..45"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -936,5 +936,25 @@ cat "$work/o44" | sed 's/^/# /'
 	grep -Eq "^ +[3-5] +[12] +[12] +1  $d/a\$" "$work/o44" &&
 	grep -Eq "^ +3 +1 +1 +1  $d/b\$" "$work/o44"
 ok $? "--count prints events per path and type after --timeout (rc=$rc)" "$work/e44"
+
+# 45. several PATHs (and --fromfile): their subtrees only; one of them
+# deleted is said and dropped, the watch goes on.
+d=$work/t45
+mkdir -p "$d/a" "$d/b" "$d/c"
+echo "$d/b" >"$work/from45"
+start_watch "$work/o45" "$work/e45" "$d/a" --fromfile "$work/from45" -e create
+r=$?
+touch "$d/a/1" "$d/b/2" "$d/c/3"
+rmdir "$d/b"
+sleep 0.5
+touch "$d/a/4"
+stop_watch INT
+rc=$?
+events_of "$work/o45" >"$work/got45"
+printf '%s\n' "CREATE $d/a/1" "CREATE $d/b/2" "CREATE $d/a/4" >"$work/want45"
+((r == 0 && rc == 0)) && cmp -s "$work/want45" "$work/got45" &&
+	grep -q "watching $d/a $d/b (filesystem mark" "$work/e45" &&
+	grep -q "$d/b was deleted: no longer watched" "$work/e45"
+ok $? "several PATHs and --fromfile: their subtrees; a deleted one is dropped" "$work/got45" "$work/e45"
 
 exit $((failed > 0))

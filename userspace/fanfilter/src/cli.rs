@@ -82,7 +82,14 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
-    /// The directory (or file) to watch.
+    /// The directories to watch (on one filesystem), or one file.
+    #[arg(required_unless_present = "fromfile")]
+    pub paths: Vec<PathBuf>,
+    /// Read more PATHs from FILE, one per line ("-": standard input).
+    #[arg(long, value_name = "FILE")]
+    pub fromfile: Option<PathBuf>,
+    /// The PATHs, with those of --fromfile (set by `resolve_paths`).
+    #[arg(skip)]
     pub path: PathBuf,
     /// Only events at or below this directory (repeatable).
     #[arg(long, value_name = "DIR")]
@@ -192,6 +199,30 @@ pub struct WatchArgs {
 }
 
 impl WatchArgs {
+    /// Add the --fromfile PATHs; `path` becomes the first.
+    pub fn resolve_paths(&mut self) -> std::io::Result<()> {
+        use std::io::BufRead;
+        if let Some(f) = &self.fromfile {
+            let reader: Box<dyn std::io::BufRead> = if f.as_os_str() == "-" {
+                Box::new(std::io::stdin().lock())
+            } else {
+                Box::new(std::io::BufReader::new(std::fs::File::open(f)?))
+            };
+            for line in reader.split(b'\n') {
+                let line = line?;
+                if !line.is_empty() {
+                    use std::os::unix::ffi::OsStrExt;
+                    self.paths
+                        .push(PathBuf::from(std::ffi::OsStr::from_bytes(&line)));
+                }
+            }
+        }
+        if let Some(first) = self.paths.first() {
+            self.path = first.clone();
+        }
+        Ok(())
+    }
+
     /// How events are printed.
     pub fn format(&self) -> crate::output::Format {
         use crate::output::{Format, Style};

@@ -86,7 +86,14 @@ pub(crate) fn note_write(result: io::Result<()>, error: &mut Option<io::Error>) 
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::List { json } => list(json),
-        Command::Watch(a) => watch(*a),
+        Command::Watch(mut a) => {
+            a.resolve_paths()
+                .map_err(|e| fail(EXIT_BAD_ARGS, format!("--fromfile: {e}")))?;
+            if a.paths.is_empty() {
+                return Err(fail(EXIT_USAGE, "no PATH to watch"));
+            }
+            watch(*a)
+        }
         Command::Guard(a) => crate::guard::guard(a),
         Command::Stats { pid, fd, json } => stats(pid, fd, json),
         Command::Completions { shell } => {
@@ -316,14 +323,17 @@ pub(crate) fn write_or_stop(
 /// filesystem (a filesystem mark on PATH's filesystem sees no other).
 fn check_subtrees(a: &WatchArgs, path_meta: &std::fs::Metadata) -> Result<(), Failure> {
     use std::os::unix::fs::MetadataExt;
-    let path =
-        std::fs::canonicalize(&a.path).map_err(|e| io_fail(&a.path.display().to_string(), e))?;
+    let paths = a
+        .paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).map_err(|e| io_fail(&p.display().to_string(), e)))
+        .collect::<Result<Vec<_>, _>>()?;
     for dir in &a.subtree {
         let canon = std::fs::canonicalize(dir)
             .map_err(|e| fail(EXIT_BAD_ARGS, format!("--subtree {}: {e}", dir.display())))?;
         let meta = std::fs::metadata(&canon)
             .map_err(|e| fail(EXIT_BAD_ARGS, format!("--subtree {}: {e}", dir.display())))?;
-        let why = if !canon.starts_with(&path) {
+        let why = if !paths.iter().any(|p| canon.starts_with(p)) {
             "is not at or below"
         } else if meta.dev() != path_meta.dev() {
             "is on another filesystem than"
@@ -345,7 +355,7 @@ fn subtree_arg(a: &WatchArgs, whole_fs: bool) -> Result<Option<Subtree>, ArgsErr
     if !a.subtree.is_empty() {
         Subtree::open(&a.subtree).map(Some)
     } else if whole_fs {
-        Subtree::open(&[&a.path]).map(Some)
+        Subtree::open(&a.paths).map(Some)
     } else {
         Ok(None)
     }
@@ -474,6 +484,29 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     let meta = std::fs::metadata(&a.path)
         .map_err(|e| fail(EXIT_BAD_ARGS, format!("{}: {e}", a.path.display())))?;
     let is_dir = meta.is_dir();
+    // Several PATHs: directories on one filesystem (one mount fd names
+    // their handles; one watch per filesystem otherwise).
+    for p in a.paths.iter().skip(1) {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(p)
+            .map_err(|e| fail(EXIT_BAD_ARGS, format!("{}: {e}", p.display())))?;
+        if !is_dir || !m.is_dir() {
+            return Err(fail(
+                EXIT_USAGE,
+                "several PATHs must be directories (a file is watched alone)",
+            ));
+        }
+        if m.dev() != meta.dev() {
+            return Err(fail(
+                EXIT_USAGE,
+                format!(
+                    "{} is on another filesystem than {}: one watch per filesystem",
+                    p.display(),
+                    a.path.display()
+                ),
+            ));
+        }
+    }
     if !is_dir && !a.subtree.is_empty() {
         return Err(fail(
             EXIT_BAD_ARGS,
@@ -554,14 +587,19 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     } else {
         libc::FAN_MARK_FILESYSTEM
     };
-    add_mark(&fan, mark_flags, mask, &a.path)?;
-    if is_dir {
-        // PATH's own end, whatever the events asked for.
-        add_mark(&fan, 0, self_events | libc::FAN_ONDIR, &a.path)?;
+    for p in &a.paths {
+        add_mark(&fan, mark_flags, mask, p)?;
+        if is_dir {
+            // PATH's own end, whatever the events asked for.
+            add_mark(&fan, 0, self_events | libc::FAN_ONDIR, p)?;
+        }
     }
-    let path =
-        std::fs::canonicalize(&a.path).map_err(|e| io_fail(&a.path.display().to_string(), e))?;
-    let watched = path.clone();
+    let mut watched = a
+        .paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).map_err(|e| io_fail(&p.display().to_string(), e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let path = watched[0].clone();
     // A file's events name it by its directory's handle and its name.
     let dir = if is_dir {
         path.clone()
@@ -572,7 +610,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     if cache_directories {
         resolver.cache_directories();
     }
-    for known in [&path, &dir].into_iter().chain(&a.subtree) {
+    for known in watched.clone().iter().chain([&dir]).chain(&a.subtree) {
         resolver
             .know(
                 &std::fs::canonicalize(known)
@@ -589,7 +627,11 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     if !a.quiet {
         say!(
             "fanfilter: watching {} ({what}, filter {})",
-            a.path.display(),
+            a.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
             filter.as_ref().map_or("none", |f| f.name())
         );
     }
@@ -693,7 +735,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                     }
                     Event::Object { mask, ref path, .. }
                         if mask & self_events != 0
-                            && path.as_deref() == Some(watched.as_path()) =>
+                            && path.as_ref().is_some_and(|p| watched.contains(p)) =>
                     {
                         if mask & shown & !libc::FAN_ONDIR != 0 {
                             let line = EventLine {
@@ -705,18 +747,28 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                             };
                             line.render(&format, unix, &mut out);
                         }
-                        end = Some(fail(
-                            EXIT_RUNTIME,
-                            format!(
-                                "{} was {}: nothing left to watch",
-                                a.path.display(),
-                                if mask & libc::FAN_DELETE_SELF != 0 {
-                                    "deleted"
-                                } else {
-                                    "moved away"
-                                }
-                            ),
-                        ));
+                        let gone = path.clone().unwrap_or_default();
+                        watched.retain(|w| *w != gone);
+                        let how = if mask & libc::FAN_DELETE_SELF != 0 {
+                            "deleted"
+                        } else {
+                            "moved away"
+                        };
+                        // A PATH moved away would go on reporting under its
+                        // old path: that ends the watch, as the last PATH.
+                        if watched.is_empty() || how == "moved away" {
+                            let why = if watched.is_empty() {
+                                "nothing left to watch"
+                            } else {
+                                "stopping (its events would carry its old path)"
+                            };
+                            end = Some(fail(
+                                EXIT_RUNTIME,
+                                format!("{} was {how}: {why}", gone.display()),
+                            ));
+                        } else {
+                            say!("fanfilter: {} was {how}: no longer watched", gone.display());
+                        }
                     }
                     Event::Object { mask, .. } if mask & shown & !libc::FAN_ONDIR == 0 => {}
                     Event::Object {
