@@ -53,7 +53,7 @@ stop_watch() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..45"
+echo "1..46"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -956,5 +956,25 @@ printf '%s\n' "CREATE $d/a/1" "CREATE $d/b/2" "CREATE $d/a/4" >"$work/want45"
 	grep -q "watching $d/a $d/b (filesystem mark" "$work/e45" &&
 	grep -q "$d/b was deleted: no longer watched" "$work/e45"
 ok $? "several PATHs and --fromfile: their subtrees; a deleted one is dropped" "$work/got45" "$work/e45"
+
+# 46. -u: the actor's uid; --unlimited-queue: 17000 events on a stopped
+# watcher all arrive, no overflow.
+d=$work/t46
+mkdir -p "$d/in"
+chmod 777 "$d/in"
+start_watch "$work/o46" "$work/e46" "$d" --subtree "$d/in" -e create -u --unlimited-queue
+r=$?
+setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "touch '$d/in/u'; sleep 1"
+kill -STOP "$wpid"
+(cd "$d/in" && seq 17000 | xargs touch)
+kill -CONT "$wpid"
+sleep 3
+stop_watch INT
+rc=$?
+n46=$(grep -c ' CREATE ' "$work/o46")
+echo "# $n46 creates"
+((r == 0 && rc == 0 && n46 == 17001)) && grep -q " CREATE $d/in/u pid=[0-9]* uid=65534 comm=" "$work/o46" &&
+	! grep -q OVERFLOW "$work/o46" && grep -qx 'fanfilter: queue overflows: 0' "$work/e46"
+ok $? "-u prints the actor's uid; --unlimited-queue loses nothing" "$work/e46"
 
 exit $((failed > 0))

@@ -159,6 +159,14 @@ pub struct WatchArgs {
     /// lost, and a script that rebuilds state from events must know.
     #[arg(long)]
     pub exit_on_overflow: bool,
+    /// No overflow: an unlimited queue, whose kernel memory grows while
+    /// the reader lags (FAN_UNLIMITED_QUEUE; root).
+    #[arg(long)]
+    pub unlimited_queue: bool,
+    /// The acting process's effective uid too (uid=N, "uid" in JSON and
+    /// %u), read from /proc when the event is read: unknown once it exited.
+    #[arg(short, long)]
+    pub user: bool,
     /// Only events and errors on stderr, no "watching" or counters lines.
     #[arg(short, long)]
     pub quiet: bool,
@@ -168,11 +176,12 @@ pub struct WatchArgs {
     /// One JSON object per line instead of text.
     #[arg(long, conflicts_with_all = ["csv", "format"])]
     pub json: bool,
-    /// CSV: time,events,path,new_path,pid,comm (events separated by |).
+    /// CSV: time,events,path,new_path,pid,uid,comm (events separated by |).
     #[arg(long, conflicts_with = "format")]
     pub csv: bool,
     /// Print each event by this template: %T time (see --timefmt), %t Unix
-    /// time, %e events, %p path, %n new path, %i pid, %c comm, %% a %.
+    /// time, %e events, %p path, %n new path, %i pid, %u uid, %c comm,
+    /// %% a %.
     #[arg(long, value_name = "TEMPLATE")]
     pub format: Option<String>,
     /// strftime(3) format of the time in text lines and of %T.

@@ -111,6 +111,8 @@ pub struct EventLine<'a> {
     pub new_path: Option<&'a Path>,
     pub pid: i32,
     pub comm: Option<&'a str>,
+    /// The actor's effective uid, with --user, if it could be read.
+    pub uid: Option<u32>,
 }
 
 fn path_text(p: Option<&Path>) -> String {
@@ -162,12 +164,12 @@ pub enum Style {
     Text { timefmt: Option<String> },
     /// One JSON object (`"type":"event"`).
     Json,
-    /// `time,events,path,new_path,pid,comm` (Unix time; events separated
-    /// by `|`).
+    /// `time,events,path,new_path,pid,uid,comm` (Unix time; events
+    /// separated by `|`).
     Csv,
     /// The user's template: `%T` time (by `timefmt`), `%t` Unix time,
     /// `%e` events (comma-separated), `%p` path, `%n` new path, `%i` pid,
-    /// `%c` comm, `%%` a percent sign.
+    /// `%u` uid (with --user), `%c` comm, `%%` a percent sign.
     Template {
         template: String,
         timefmt: Option<String>,
@@ -190,7 +192,7 @@ impl Format {
             while let Some(c) = chars.next() {
                 if c == '%' {
                     match chars.next() {
-                        Some('T' | 't' | 'e' | 'p' | 'n' | 'i' | 'c' | '%') => {}
+                        Some('T' | 't' | 'e' | 'p' | 'n' | 'i' | 'u' | 'c' | '%') => {}
                         Some(o) => return Err(format!("--format: unknown conversion %{o}")),
                         None => return Err("--format: a lone % at the end".into()),
                     }
@@ -231,6 +233,9 @@ impl EventLine<'_> {
         }
         if self.pid > 0 {
             let _ = write!(s, " pid={}", self.pid);
+            if let Some(u) = self.uid {
+                let _ = write!(s, " uid={u}");
+            }
             if let Some(c) = self.comm {
                 let _ = write!(s, " comm={}", escaped(c.as_bytes()));
             }
@@ -266,6 +271,9 @@ impl EventLine<'_> {
                     }
                     if self.pid > 0 {
                         let _ = std::io::Write::write_fmt(out, format_args!(" pid={}", self.pid));
+                        if let Some(u) = self.uid {
+                            let _ = std::io::Write::write_fmt(out, format_args!(" uid={u}"));
+                        }
                         if let Some(c) = self.comm {
                             out.extend_from_slice(b" comm=");
                             out.extend_from_slice(c.as_bytes());
@@ -290,6 +298,10 @@ impl EventLine<'_> {
                 out.push(b',');
                 if self.pid > 0 {
                     out.extend_from_slice(self.pid.to_string().as_bytes());
+                }
+                out.push(b',');
+                if let Some(u) = self.uid {
+                    out.extend_from_slice(u.to_string().as_bytes());
                 }
                 out.push(b',');
                 if let Some(c) = self.comm {
@@ -320,6 +332,11 @@ impl EventLine<'_> {
                         Some('n') => {
                             if self.new_path.is_some() {
                                 out.extend_from_slice(&path_bytes(self.new_path))
+                            }
+                        }
+                        Some('u') => {
+                            if let Some(u) = self.uid {
+                                out.extend_from_slice(u.to_string().as_bytes())
                             }
                         }
                         Some('i') => {
@@ -358,6 +375,9 @@ impl EventLine<'_> {
         }
         if self.pid > 0 {
             let _ = write!(s, ",\"pid\":{}", self.pid);
+        }
+        if let Some(u) = self.uid {
+            let _ = write!(s, ",\"uid\":{u}");
         }
         if let Some(c) = self.comm {
             let _ = write!(s, ",\"comm\":{}", json_str(c));
@@ -402,6 +422,7 @@ mod tests {
             new_path: None,
             pid: 42,
             comm: Some("mkdir"),
+            uid: None,
         };
         assert_eq!(l.text("T"), "T CREATE,ISDIR /t/a b pid=42 comm=mkdir");
         assert_eq!(
@@ -418,6 +439,7 @@ mod tests {
             new_path: None,
             pid: 0,
             comm: None,
+            uid: None,
         };
         assert_eq!(l.text("T"), "T RENAME /t/x");
         let l = EventLine {
@@ -450,6 +472,7 @@ mod tests {
             new_path: None,
             pid: 7,
             comm: Some("x\ny"),
+            uid: None,
         };
         assert_eq!(
             l.text("T"),
@@ -478,7 +501,7 @@ mod tests {
         let out = render(&l, Style::Csv, false);
         let mut want = b"1.500000,CREATE,\"".to_vec();
         want.extend_from_slice(raw);
-        want.extend_from_slice(b"\",,7,\"x\ny\"\n");
+        want.extend_from_slice(b"\",,7,,\"x\ny\"\n");
         assert_eq!(out, want);
     }
 
@@ -490,6 +513,7 @@ mod tests {
             new_path: None,
             pid: 0,
             comm: None,
+            uid: None,
         };
         let out = render(
             &l,

@@ -197,13 +197,31 @@ pub(crate) fn wait_any(fds: &[BorrowedFd<'_>], timeout_ms: i32) -> Result<Vec<bo
     }
 }
 
+/// The effective uid of process `pid` while it lives (fanotify reports
+/// no uid: this is /proc's, read when the event is).
+fn uid_of(pid: i32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
 pub(crate) fn comm_of(pid: i32) -> Option<String> {
     let c = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
     Some(c.trim_end_matches('\n').to_string())
 }
 
 pub(crate) fn init_group(class: u32, fid: bool) -> Result<Fanotify, Failure> {
-    let mut flags = class | libc::FAN_CLOEXEC | libc::FAN_NONBLOCK;
+    init_group_with(class, fid, 0)
+}
+
+/// As init_group(), with more fanotify_init() flags (FAN_UNLIMITED_QUEUE).
+fn init_group_with(class: u32, fid: bool, more: u32) -> Result<Fanotify, Failure> {
+    let mut flags = class | libc::FAN_CLOEXEC | libc::FAN_NONBLOCK | more;
     if fid {
         // TARGET_FID: the FID record of a create, delete or move names
         // the entry, not the directory (the directory cache learns from it).
@@ -575,7 +593,17 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     };
     // SIGHUP too: a watch in a terminal that goes away stops as on SIGTERM.
     let signals = stop_signals(&[Signal::SIGHUP])?;
-    let fan = init_group(libc::FAN_CLASS_NOTIF, true)?;
+    // --unlimited-queue: no overflow, at the price of kernel memory that
+    // grows while the reader lags (root).
+    let fan = init_group_with(
+        libc::FAN_CLASS_NOTIF,
+        true,
+        if a.unlimited_queue {
+            libc::FAN_UNLIMITED_QUEUE
+        } else {
+            0
+        },
+    )?;
     // SAFETY: `fan` comes from fanotify_init(2).
     let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 64 * 1024) };
     // Attach before marking: no unfiltered event reaches the queue.
@@ -744,6 +772,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                                 new_path: None,
                                 pid: 0,
                                 comm: None,
+                                uid: None,
                             };
                             line.render(&format, unix, &mut out);
                         }
@@ -790,12 +819,14 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                         ..
                     } => {
                         let comm = comm_of(pid);
+                        let uid = if a.user { uid_of(pid) } else { None };
                         let line = EventLine {
                             mask: mask & shown,
                             path: path.as_deref(),
                             new_path: new_path.as_deref(),
                             pid,
                             comm: comm.as_deref(),
+                            uid,
                         };
                         line.render(&format, unix, &mut out);
                         printed += 1;
