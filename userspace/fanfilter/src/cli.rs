@@ -185,7 +185,7 @@ pub struct WatchArgs {
     #[arg(long, value_name = "TEMPLATE")]
     pub format: Option<String>,
     /// strftime(3) format of the time in text lines and of %T.
-    #[arg(long, value_name = "FMT")]
+    #[arg(long, value_name = "FMT", conflicts_with_all = ["json", "csv"])]
     pub timefmt: Option<String>,
     /// End each record with NUL instead of a newline and print names as
     /// they are, unescaped (for xargs -0 and programs).

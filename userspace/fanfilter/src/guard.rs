@@ -25,6 +25,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// `eprintln!` that cannot panic (see run.rs).
 macro_rules! say {
@@ -450,9 +451,13 @@ fn reload(fan: &Fanotify, a: &GuardArgs, config: &mut Config) -> Result<Vec<Stri
                 "exempt process(es) {dead:?} exited: no longer exempt (their pids may be reused)"
             ));
         }
-        reconfigure(fan.as_fd(), &config.spec()?)?;
-        // One that died while the kernel resolved the numbers: once more
-        // without it, before its number can name anyone else.
+        // One that died while the kernel resolved the numbers (ESRCH, or
+        // dead once it has): once more without it, before its number can
+        // name anyone else.
+        match reconfigure(fan.as_fd(), &config.spec()?) {
+            Err(e) if e.errno == libc::ESRCH => continue,
+            r => r?,
+        }
         if config.exempt.iter().all(Exempt::alive) {
             break;
         }
@@ -494,7 +499,10 @@ fn answer(fan: &Fanotify, wake: BorrowedFd<'_>, shared: &Answering) {
         if wait_any(&[fan.as_fd(), wake], -1).is_err() {
             continue;
         }
-        while let Ok(Some(events)) = reader.read() {
+        while !shared.stop.load(Ordering::Acquire) {
+            let Ok(Some(events)) = reader.read() else {
+                break;
+            };
             for ev in &events {
                 if ev.raw().mask & libc::FAN_Q_OVERFLOW != 0 {
                     shared.overflows.fetch_add(1, Ordering::Relaxed);
@@ -683,7 +691,9 @@ fn run(
                     // knows it while the task lives (and only if our /proc
                     // numbers tasks as the trace does).
                     let comm = match (d.comm.as_str(), foreign_pids) {
-                        ("<...>", false) => comm_of(d.tid),
+                        ("<...>", false) => {
+                            comm_of(d.tid).map(|c| String::from_utf8_lossy(&c).into_owned())
+                        }
                         ("<...>", true) => None,
                         (c, _) => Some(c.to_string()),
                     };
@@ -721,7 +731,10 @@ fn run(
             pending.extend_from_slice(&out);
         }
         if !pending.is_empty() && write_error.is_none() {
-            match write_or_stop(io::stdout().as_fd(), &pending, signals.as_fd()) {
+            // Never longer than a round (2 s), and once only when stopping:
+            // revocations and signals are looked at between rounds.
+            let until = Instant::now() + Duration::from_millis(if stop { 0 } else { 2000 });
+            match write_or_stop(io::stdout().as_fd(), &pending, signals.as_fd(), Some(until)) {
                 Ok(n) => {
                     pending.drain(..n);
                 }

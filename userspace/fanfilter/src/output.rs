@@ -15,9 +15,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `bytes` as text that shows every byte and holds no control character:
-/// backslash, C0 and C1 controls, DEL and bytes that are not UTF-8 are
-/// escaped (`printf '%b'` turns the result back).
+/// `bytes` as one field of text that shows every byte: backslash, space,
+/// C0 and C1 controls, DEL, invisible and reordering characters and bytes
+/// that are not UTF-8 are escaped (`printf '%b'` turns the result back).
 pub fn escaped(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
@@ -27,7 +27,9 @@ pub fn escaped(bytes: &[u8]) -> String {
                 '\n' => out.push_str("\\n"),
                 '\t' => out.push_str("\\t"),
                 '\r' => out.push_str("\\r"),
-                c if c.is_control() => {
+                // A space would let a name stand in for the next field; the
+                // others are invisible or reorder or break lines.
+                c if c == ' ' || c.is_control() || invisible(c) => {
                     let mut b = [0; 4];
                     for byte in c.encode_utf8(&mut b).bytes() {
                         let _ = write!(out, "\\x{byte:02x}");
@@ -41,6 +43,23 @@ pub fn escaped(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Format characters that display as nothing or reorder text (bidi
+/// controls, zero-width characters) and Unicode's line and paragraph
+/// separators.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+    )
 }
 
 /// Lowercase hex of `bytes`.
@@ -110,7 +129,8 @@ pub struct EventLine<'a> {
     pub path: Option<&'a Path>,
     pub new_path: Option<&'a Path>,
     pub pid: i32,
-    pub comm: Option<&'a str>,
+    /// The actor's comm, bytes as the kernel holds them.
+    pub comm: Option<&'a [u8]>,
     /// The actor's effective uid, with --user, if it could be read.
     pub uid: Option<u32>,
 }
@@ -213,11 +233,19 @@ pub fn strftime(fmt: &str, unix: f64) -> String {
     let Ok(c) = std::ffi::CString::new(fmt) else {
         return String::new();
     };
-    let mut buf = vec![0u8; 256];
-    // SAFETY: `buf` has the room given; `c` and `tm` are valid.
-    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c.as_ptr(), &tm) };
-    buf.truncate(n);
-    String::from_utf8_lossy(&buf).into_owned()
+    // strftime() returns 0 if the result does not fit (or is empty): a
+    // bigger buffer, up to 64 KiB.
+    let mut size = 256;
+    loop {
+        let mut buf = vec![0u8; size];
+        // SAFETY: `buf` has the room given; `c` and `tm` are valid.
+        let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c.as_ptr(), &tm) };
+        if n > 0 || size >= 1 << 16 {
+            buf.truncate(n);
+            return String::from_utf8_lossy(&buf).into_owned();
+        }
+        size *= 4;
+    }
 }
 
 impl EventLine<'_> {
@@ -237,7 +265,7 @@ impl EventLine<'_> {
                 let _ = write!(s, " uid={u}");
             }
             if let Some(c) = self.comm {
-                let _ = write!(s, " comm={}", escaped(c.as_bytes()));
+                let _ = write!(s, " comm={}", escaped(c));
             }
         }
         s
@@ -276,7 +304,7 @@ impl EventLine<'_> {
                         }
                         if let Some(c) = self.comm {
                             out.extend_from_slice(b" comm=");
-                            out.extend_from_slice(c.as_bytes());
+                            out.extend_from_slice(c);
                         }
                     }
                 } else {
@@ -305,7 +333,7 @@ impl EventLine<'_> {
                 }
                 out.push(b',');
                 if let Some(c) = self.comm {
-                    csv_field(out, c.as_bytes());
+                    csv_field(out, c);
                 }
             }
             Style::Template { template, timefmt } => {
@@ -347,9 +375,9 @@ impl EventLine<'_> {
                         Some('c') => {
                             if let Some(c) = self.comm {
                                 if format.null {
-                                    out.extend_from_slice(c.as_bytes())
+                                    out.extend_from_slice(c)
                                 } else {
-                                    out.extend_from_slice(escaped(c.as_bytes()).as_bytes())
+                                    out.extend_from_slice(escaped(c).as_bytes())
                                 }
                             }
                         }
@@ -380,7 +408,10 @@ impl EventLine<'_> {
             let _ = write!(s, ",\"uid\":{u}");
         }
         if let Some(c) = self.comm {
-            let _ = write!(s, ",\"comm\":{}", json_str(c));
+            let _ = write!(s, ",\"comm\":{}", json_str(&String::from_utf8_lossy(c)));
+            if std::str::from_utf8(c).is_err() {
+                let _ = write!(s, ",\"comm_hex\":\"{}\"", hex(c));
+            }
         }
         s.push('}');
         s
@@ -421,10 +452,10 @@ mod tests {
             path: Some(Path::new("/t/a b")),
             new_path: None,
             pid: 42,
-            comm: Some("mkdir"),
+            comm: Some(b"mkdir"),
             uid: None,
         };
-        assert_eq!(l.text("T"), "T CREATE,ISDIR /t/a b pid=42 comm=mkdir");
+        assert_eq!(l.text("T"), "T CREATE,ISDIR /t/a\\x20b pid=42 comm=mkdir");
         assert_eq!(
             l.json(1.5),
             "{\"type\":\"event\",\"time\":1.500000,\"events\":[\"CREATE\",\"ISDIR\"],\"path\":\"/t/a b\",\"pid\":42,\"comm\":\"mkdir\"}"
@@ -464,6 +495,10 @@ mod tests {
     fn names_that_are_not_text_are_escaped_or_exact() {
         use std::os::unix::ffi::OsStrExt;
         // A newline, a tab, a backslash, a C1 control, a byte not UTF-8.
+        assert_eq!(
+            escaped("a b\u{202e}c".as_bytes()),
+            "a\\x20b\\xe2\\x80\\xaec"
+        );
         let raw = b"/t/a\nb\tc\\d\xc2\x85e\xff";
         let p = Path::new(std::ffi::OsStr::from_bytes(raw));
         let l = EventLine {
@@ -471,7 +506,7 @@ mod tests {
             path: Some(p),
             new_path: None,
             pid: 7,
-            comm: Some("x\ny"),
+            comm: Some(b"x\ny"),
             uid: None,
         };
         assert_eq!(

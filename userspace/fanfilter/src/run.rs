@@ -210,9 +210,14 @@ fn uid_of(pid: i32) -> Option<u32> {
         .ok()
 }
 
-pub(crate) fn comm_of(pid: i32) -> Option<String> {
-    let c = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    Some(c.trim_end_matches('\n').to_string())
+/// The comm of `pid`, as bytes (any process may name itself with bytes
+/// that are not UTF-8), without the one newline /proc adds.
+pub(crate) fn comm_of(pid: i32) -> Option<Vec<u8>> {
+    let mut c = std::fs::read(format!("/proc/{pid}/comm")).ok()?;
+    if c.last() == Some(&b'\n') {
+        c.pop();
+    }
+    Some(c)
 }
 
 pub(crate) fn init_group(class: u32, fid: bool) -> Result<Fanotify, Failure> {
@@ -284,14 +289,18 @@ fn patterns(list: &[String]) -> Result<Vec<NamePattern>, ArgsError> {
 }
 
 /// Write all of `bytes` to `fd`, but never block so that a stop signal
-/// goes unseen: before each chunk, wait until `fd` takes it or `signals`
-/// is readable.  A chunk is at most PIPE_BUF bytes, which a pipe that
-/// polls writable takes whole.  Returns how much was written: less than
-/// all if a signal came first.
+/// goes unseen or past `until`: before each chunk, wait until `fd` takes
+/// it, `signals` is readable, or `until` has come.  A chunk ends at a
+/// record's end (a newline or NUL) where one falls within PIPE_BUF bytes,
+/// which a pipe that polls writable takes whole (unless another process
+/// writes to it too), so that a stop cuts no record in the middle.
+/// Returns how much was written: less than all if a signal or `until`
+/// came first.
 pub(crate) fn write_or_stop(
     fd: BorrowedFd<'_>,
     bytes: &[u8],
     signals: BorrowedFd<'_>,
+    until: Option<Instant>,
 ) -> io::Result<usize> {
     let mut done = 0;
     while done < bytes.len() {
@@ -307,19 +316,29 @@ pub(crate) fn write_or_stop(
                 revents: 0,
             },
         ];
+        let timeout = until.map_or(-1, |t| {
+            t.saturating_duration_since(Instant::now())
+                .as_millis()
+                .min(i32::MAX as u128) as i32
+        });
         // SAFETY: `fds` is a valid array of two pollfds for the call.
-        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
+        if r < 0 {
             let e = io::Error::last_os_error();
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
             return Err(e);
         }
-        if fds[1].revents != 0 {
+        if r == 0 || fds[1].revents != 0 {
             return Ok(done);
         }
         let rest = &bytes[done..];
-        let chunk = rest.len().min(libc::PIPE_BUF);
+        let window = &rest[..rest.len().min(libc::PIPE_BUF)];
+        let chunk = window
+            .iter()
+            .rposition(|&b| b == b'\n' || b == 0)
+            .map_or(window.len(), |i| i + 1);
         // SAFETY: `rest` is valid for reads of `chunk` bytes.
         let n = unsafe { libc::write(fd.as_raw_fd(), rest.as_ptr().cast(), chunk) };
         if n < 0 {
@@ -376,6 +395,15 @@ fn subtree_arg(a: &WatchArgs, whole_fs: bool) -> Result<Option<Subtree>, ArgsErr
         Subtree::open(&a.paths).map(Some)
     } else {
         Ok(None)
+    }
+}
+
+/// Whether `a` and `b` are on one filesystem (and one mount of it).
+fn same_filesystem(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev(),
+        _ => false,
     }
 }
 
@@ -485,20 +513,16 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     let paths = PathFilter::new(&a.exclude, &a.include)?;
     let format = a.format();
     format.check().map_err(|e| fail(EXIT_USAGE, e))?;
-    if a.timeout.is_some_and(|t| !(t > 0.0 && t.is_finite())) {
-        return Err(fail(EXIT_USAGE, "--timeout: a number of seconds > 0"));
-    }
-    // -o FILE: appended to, as inotifywait does.
-    let outfile = match &a.outfile {
-        Some(f) => Some(
-            std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(f)
-                .map_err(|e| io_fail(&f.display().to_string(), e))?,
-        ),
-        None => None,
-    };
+    // A duration that a deadline can be made of, or a bad command line.
+    let timeout = a
+        .timeout
+        .map(|t| {
+            Duration::try_from_secs_f64(t)
+                .ok()
+                .filter(|d| !d.is_zero() && Instant::now().checked_add(*d * 2).is_some())
+                .ok_or_else(|| fail(EXIT_USAGE, "--timeout: a number of seconds > 0"))
+        })
+        .transpose()?;
     let meta = std::fs::metadata(&a.path)
         .map_err(|e| fail(EXIT_BAD_ARGS, format!("{}: {e}", a.path.display())))?;
     let is_dir = meta.is_dir();
@@ -539,6 +563,17 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     // narrowed in the kernel to PATH (or to --subtree); without it an
     // inode mark, which reports PATH's entries only.  A file: its own
     // events.
+    // -o FILE: appended to, as inotifywait does (once PATH is known good).
+    let outfile = match &a.outfile {
+        Some(f) => Some(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(f)
+                .map_err(|e| io_fail(&f.display().to_string(), e))?,
+        ),
+        None => None,
+    };
     let capable = has_cap_sys_admin();
     if a.recursive && is_dir && (a.inode || !capable) {
         return Err(fail(
@@ -610,6 +645,9 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     if let Some(f) = &filter {
         attach(fan.as_fd(), f.as_ref())?;
     }
+    // The kernel keeps the directories' identities: the fds go, or PATH
+    // would never be deleted (its dentry held) and no DELETE_SELF come.
+    let filter: Option<String> = filter.map(|f| f.name().to_string());
     let mark_flags = if inode_mark {
         0
     } else {
@@ -617,11 +655,18 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     };
     for p in &a.paths {
         add_mark(&fan, mark_flags, mask, p)?;
-        if is_dir {
-            // PATH's own end, whatever the events asked for.
-            add_mark(&fan, 0, self_events | libc::FAN_ONDIR, p)?;
-        }
     }
+    // PATH's own end, seen by a group of its own: the filter may skip it
+    // (a --subtree below PATH, --files-only, another process's deletion).
+    let self_fan = init_group(libc::FAN_CLASS_NOTIF, true)?;
+    for p in &a.paths {
+        // FAN_ONDIR only on a directory: with FAN_REPORT_TARGET_FID the
+        // kernel refuses it on a file (ENOTDIR).
+        let ondir = if is_dir { libc::FAN_ONDIR } else { 0 };
+        add_mark(&self_fan, 0, self_events | ondir, p)?;
+    }
+    // SAFETY: `self_fan` comes from fanotify_init(2).
+    let mut self_reader = unsafe { EventReader::new_unchecked(self_fan.as_fd(), 4096) };
     let mut watched = a
         .paths
         .iter()
@@ -634,9 +679,24 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     } else {
         path.parent().unwrap_or(Path::new("/")).to_path_buf()
     };
-    let mut resolver = Resolver::new(args::open_dir(&dir)?);
+    // open_by_handle_at() needs any fd of the filesystem: PATH's parent's
+    // (where there is one), since an fd of PATH would keep it from being
+    // deleted (no DELETE_SELF while its dentry is held).
+    // A mount's root cannot be deleted, and its parent is another
+    // filesystem: then PATH itself.
+    let mount_dir = match path.parent() {
+        Some(parent) if is_dir && same_filesystem(parent, &path) => parent.to_path_buf(),
+        _ => dir.clone(),
+    };
+    let mut resolver = Resolver::new(args::open_dir(&mount_dir)?);
     if cache_directories {
         resolver.cache_directories();
+    }
+    let mut self_resolver = Resolver::new(args::open_dir(&mount_dir)?);
+    for p in &watched {
+        self_resolver
+            .know(p)
+            .map_err(|e| io_fail(&format!("name_to_handle_at {}", p.display()), e))?;
     }
     for known in watched.clone().iter().chain([&dir]).chain(&a.subtree) {
         resolver
@@ -660,7 +720,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(" "),
-            filter.as_ref().map_or("none", |f| f.name())
+            filter.as_deref().unwrap_or("none")
         );
     }
 
@@ -678,7 +738,6 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     // The administrator may revoke the filter: looked at once a second.
     let mut revocation_checked = Instant::now();
     // The deadline of --timeout: no event printed by then ends the watch.
-    let timeout = a.timeout.map(Duration::from_secs_f64);
     let mut deadline = timeout.map(|t| Instant::now() + t);
     let mut printed = 0u64;
     // One read (at most 64 KiB, about a thousand events) per poll of both
@@ -688,6 +747,8 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     // events keep coming.
     let mut stop_by: Option<Instant> = None;
     let mut end: Option<Failure> = None;
+    // An end that waits for the drain (PATH gone: its last events first).
+    let mut end_after_drain: Option<Failure> = None;
     let mut excluded = 0u64;
     let mut counts = Counts::default();
     loop {
@@ -697,8 +758,57 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                     .as_millis()
                     .min(1000) as i32
             });
-            let ready = wait_any(&[fan.as_fd(), signals.as_fd()], wait_ms)?;
-            if ready[1] {
+            let ready = wait_any(&[fan.as_fd(), signals.as_fd(), self_fan.as_fd()], wait_ms)?;
+            if ready[2] {
+                while let Some(mut events) = self_reader
+                    .read()
+                    .map_err(|e| io_fail("reading events", e))?
+                {
+                    for ev in &mut events {
+                        let Event::Object {
+                            mask,
+                            path: Some(gone),
+                            ..
+                        } = self_resolver.event(ev)
+                        else {
+                            continue;
+                        };
+                        if mask & self_events == 0 || !watched.contains(&gone) {
+                            continue;
+                        }
+                        watched.retain(|w| *w != gone);
+                        let how = if mask & libc::FAN_DELETE_SELF != 0 {
+                            "deleted"
+                        } else {
+                            "moved away"
+                        };
+                        // A PATH moved away would go on reporting under its
+                        // old path: that ends the watch, as the last PATH.
+                        if watched.is_empty() || how == "moved away" {
+                            let why = if watched.is_empty() {
+                                "nothing left to watch"
+                            } else {
+                                "stopping (its events would carry its old path)"
+                            };
+                            end_after_drain = Some(fail(
+                                EXIT_RUNTIME,
+                                format!("{} was {how}: {why}", gone.display()),
+                            ));
+                            stop_by = Some(Instant::now() + STOP_DRAIN);
+                        } else {
+                            say!("fanfilter: {} was {how}: no longer watched", gone.display());
+                        }
+                    }
+                }
+            }
+            if stop_by.is_some() {
+                // PATH gone: drain, then end (a signal as well: taken).
+                if ready[1] {
+                    let _ = signals.read_signal();
+                }
+            } else if ready[1] {
+                // Taken, so that the drain's writes see only a second one.
+                let _ = signals.read_signal();
                 stop_by = Some(Instant::now() + STOP_DRAIN);
             } else if filter.is_some() && revocation_checked.elapsed() >= Duration::from_secs(1) {
                 revocation_checked = Instant::now();
@@ -761,44 +871,6 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                             ));
                         }
                     }
-                    Event::Object { mask, ref path, .. }
-                        if mask & self_events != 0
-                            && path.as_ref().is_some_and(|p| watched.contains(p)) =>
-                    {
-                        if mask & shown & !libc::FAN_ONDIR != 0 {
-                            let line = EventLine {
-                                mask: mask & shown,
-                                path: path.as_deref(),
-                                new_path: None,
-                                pid: 0,
-                                comm: None,
-                                uid: None,
-                            };
-                            line.render(&format, unix, &mut out);
-                        }
-                        let gone = path.clone().unwrap_or_default();
-                        watched.retain(|w| *w != gone);
-                        let how = if mask & libc::FAN_DELETE_SELF != 0 {
-                            "deleted"
-                        } else {
-                            "moved away"
-                        };
-                        // A PATH moved away would go on reporting under its
-                        // old path: that ends the watch, as the last PATH.
-                        if watched.is_empty() || how == "moved away" {
-                            let why = if watched.is_empty() {
-                                "nothing left to watch"
-                            } else {
-                                "stopping (its events would carry its old path)"
-                            };
-                            end = Some(fail(
-                                EXIT_RUNTIME,
-                                format!("{} was {how}: {why}", gone.display()),
-                            ));
-                        } else {
-                            say!("fanfilter: {} was {how}: no longer watched", gone.display());
-                        }
-                    }
                     Event::Object { mask, .. } if mask & shown & !libc::FAN_ONDIR == 0 => {}
                     Event::Object {
                         ref path,
@@ -838,7 +910,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             }
         }
         if !out.is_empty() {
-            match write_or_stop(sink, &out, signals.as_fd()) {
+            match write_or_stop(sink, &out, signals.as_fd(), stop_by) {
                 Ok(n) if n == out.len() => {}
                 // A signal while the output would not take more (a pipe
                 // nobody reads): stop now, the rest of the batch unwritten.
@@ -852,6 +924,9 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             }
         }
         let stop = stop_by.is_some_and(|t| drained || Instant::now() >= t);
+        if stop && end.is_none() {
+            end = end_after_drain.take();
+        }
         if stop || end.is_some() || write_error.is_some() {
             if stop && !drained && !a.quiet {
                 say!("fanfilter: stopped with events still queued: they were not read");
@@ -864,11 +939,11 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                 // can still interrupt a table that the output does not take.
                 let _ = signals.read_signal();
                 let table = counts.table(a.json);
-                if let Err(e) = write_or_stop(sink, &table, signals.as_fd()) {
+                if let Err(e) = write_or_stop(sink, &table, signals.as_fd(), None) {
                     write_error = Some(e);
                 }
             }
-            let name = filter.as_ref().map(|f| f.name());
+            let name = filter.as_deref();
             finish(fan, name, overflows, write_error, "writing events", a.quiet)?;
             return match end {
                 Some(f) if f.code != 0 => Err(f),
