@@ -827,25 +827,31 @@ echo "# first ino field: $first_ino, real $ino"
 ((r == 0 && rc == 0)) && [[ $first_ino == " ino=$ino" ]] && grep -qF 'comm=x\x20dev=8:1\x20ino=2' "$work/o37"
 ok $? "a forged comm cannot stand in for the denial's fields" "$work/o37"
 
+# stuck_guard DIR ERR: a guard of DIR whose output is a pipe nobody reads,
+# filled by 3000 denials (more lines than the pipe holds); sets $gpid and
+# $pipeline.
+stuck_guard() {
+	("$cli" guard "$1" 2>"$2" | sleep 120) &
+	pipeline=$!
+	for _ in $(seq 100); do grep -q '^fanfilter: guarding' "$2" 2>/dev/null && break; sleep 0.05; done
+	gpid=$(pgrep -f "guard $1")
+	$py -c '
+import sys
+for _ in range(3000):
+    try:
+        open(sys.argv[1])
+    except OSError:
+        pass' "$1/f"
+	sleep 1
+}
+
 # 38. the filter revoked while the guard is stuck writing its log (a pipe
 # nobody reads): opens on the filesystem are still answered.
 d=$work/t38
 mkdir -p "$d/secret"
 echo data >"$d/secret/f"
 echo data >"$d/public"
-("$cli" guard "$d/secret" 2>"$work/e38" | sleep 120) &
-pipeline=$!
-for _ in $(seq 100); do grep -q '^fanfilter: guarding' "$work/e38" 2>/dev/null && break; sleep 0.05; done
-gpid=$(pgrep -f "guard $d/secret")
-# 3000 denials: more lines than the pipe holds.
-$py -c '
-import sys
-for _ in range(3000):
-    try:
-        open(sys.argv[1])
-    except OSError:
-        pass' "$d/secret/f"
-sleep 1
+stuck_guard "$d/secret" "$work/e38"
 echo 0 >/sys/fs/fanotify/filters/guard/enabled
 timeout 5 cat "$d/public" >/dev/null
 cr=$?
@@ -1021,18 +1027,7 @@ ok $? "events queued when SIGINT comes are printed" "$work/got47" "$work/e47"
 d=$work/t48
 mkdir -p "$d/secret"
 echo data >"$d/secret/f"
-("$cli" guard "$d/secret" 2>"$work/e48" | sleep 120) &
-pipeline=$!
-for _ in $(seq 100); do grep -q '^fanfilter: guarding' "$work/e48" 2>/dev/null && break; sleep 0.05; done
-gpid=$(pgrep -f "guard $d/secret")
-$py -c '
-import sys
-for _ in range(3000):
-    try:
-        open(sys.argv[1])
-    except OSError:
-        pass' "$d/secret/f"
-sleep 1
+stuck_guard "$d/secret" "$work/e48"
 kill -TERM "$gpid"
 gone "$gpid" 50
 g=$?

@@ -8,10 +8,10 @@
 //! pending, as fanotify does for a daemon that exits).
 
 use crate::cli::GuardArgs;
-use crate::output::{counters_text, escaped, json_str, now};
+use crate::output::{counters_text, escaped, json_str, now, paths_list};
 use crate::run::{
-    comm_of, fail, init_group, io_fail, note_write, stop_signals, wait_any, write_or_stop, Failure,
-    EXIT_RUNTIME, EXIT_USAGE,
+    comm_of, fail, init_group, io_fail, note_write, proc_status_field, stop_signals, wait_any,
+    write_or_stop, Failure, EXIT_RUNTIME, EXIT_USAGE,
 };
 use fanfilter::args::{self, Guard};
 use fanfilter::attach::{attach, reconfigure};
@@ -251,13 +251,7 @@ pub(crate) fn parse_denial(line: &str) -> Option<Denial> {
 
 /// The process a thread belongs to, from /proc while it lives.
 fn tgid_of(tid: i32) -> Option<i32> {
-    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Tgid:"))?
-        .trim()
-        .parse()
-        .ok()
+    proc_status_field(tid, "Tgid")?.parse().ok()
 }
 
 /// What is printed for a denial.
@@ -539,11 +533,7 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
     raise_fd_limit();
     say!(
         "fanfilter: guarding {} ({} exempt, {} exempt users), denials from {}",
-        a.dirs
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
+        paths_list(&a.dirs),
         config.exempt.len(),
         config.uids.len(),
         match (&trace, id) {

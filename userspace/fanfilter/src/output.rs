@@ -62,6 +62,15 @@ fn invisible(c: char) -> bool {
     )
 }
 
+/// Paths as given, separated by spaces, for the messages on stderr.
+pub fn paths_list(paths: &[std::path::PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Lowercase hex of `bytes`.
 fn hex(bytes: &[u8]) -> String {
     bytes

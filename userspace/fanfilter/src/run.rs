@@ -1,7 +1,9 @@
 //! The commands.
 
 use crate::cli::{Cli, Command, WatchArgs};
-use crate::output::{counters_text, json_str, now, now_text, strftime, EventLine, Format, Style};
+use crate::output::{
+    counters_text, json_str, now, now_text, paths_list, strftime, EventLine, Format, Style,
+};
 use fanfilter::args::{
     self, Actor, ArgsError, BpfFilter, FilterSpec, Kind, Name, NamePattern, Policy, Subtree,
 };
@@ -197,13 +199,20 @@ pub(crate) fn wait_any(fds: &[BorrowedFd<'_>], timeout_ms: i32) -> Result<Vec<bo
     }
 }
 
-/// The effective uid of process `pid` while it lives (fanotify reports
-/// no uid: this is /proc's, read when the event is).
-fn uid_of(pid: i32) -> Option<u32> {
+/// Field `key` of /proc/`pid`/status (its value, trimmed), while the
+/// process lives.
+pub(crate) fn proc_status_field(pid: i32, key: &str) -> Option<String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .map(|v| v.trim().to_string())
+}
+
+/// The effective uid of process `pid` while it lives (fanotify reports
+/// no uid: this is /proc's, read when the event is).
+fn uid_of(pid: i32) -> Option<u32> {
+    proc_status_field(pid, "Uid")?
         .split_whitespace()
         .nth(1)?
         .parse()
@@ -715,11 +724,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     if !a.quiet {
         say!(
             "fanfilter: watching {} ({what}, filter {})",
-            a.paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
+            paths_list(&a.paths),
             filter.as_deref().unwrap_or("none")
         );
     }
