@@ -12,7 +12,7 @@ bin=$REPO/userspace/target/release/fanfilter
 [[ -x $bin ]] || die "$bin missing: run make userspace"
 root=$destdir$prefix
 install -D -m 0755 "$bin" "$root/bin/fanfilter"
-install -D -m 0644 "$REPO/userspace/fanfilter/fanfilter.1" "$root/share/man/man1/fanfilter.1"
+install -D -m 0644 "$REPO/userspace/fanfilter-cli/fanfilter.1" "$root/share/man/man1/fanfilter.1"
 gzip -9n -f "$root/share/man/man1/fanfilter.1"
 mkdir -p "$root/share/bash-completion/completions" "$root/share/zsh/vendor-completions" \
 	"$root/share/fish/vendor_completions.d"

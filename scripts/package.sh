@@ -8,7 +8,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 outdir=${1:-$REPO/build/packages}
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/userspace/fanfilter/Cargo.toml" | head -1)
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/userspace/fanfilter-cli/Cargo.toml" | head -1)
 arch=$(dpkg --print-architecture)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT

@@ -30,7 +30,7 @@ ok $? "the package builds"
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||' >"$scratch/list"
 rc=0
 for f in "${files[@]}"; do grep -qx "$f" "$scratch/list" || { echo "# missing $f"; rc=1; }; done
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/userspace/fanfilter/Cargo.toml" | head -1)
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/userspace/fanfilter-cli/Cargo.toml" | head -1)
 [[ $(dpkg-deb -f "$deb" Package) == fanfilter && $(dpkg-deb -f "$deb" Version) == "$version" ]] &&
 	dpkg-deb -f "$deb" Depends | grep -q 'libbpf1' || rc=1
 ok $rc "it holds the command, man page, completions and copyright; control data"

@@ -7,13 +7,15 @@
 //! - [`sysfs`]: the registered filters and an attachment's counters;
 //! - [`events`]: events with their file-handle records resolved to paths,
 //!   queue overflows as values;
-//! - [`bpf`]: BPF filters loaded and registered with the system's libbpf.
+//! - `bpf` (feature `bpf`, which links the system's libbpf): BPF filters
+//!   loaded and registered as filter types.
 //!
 //! fanotify itself (`fanotify_init`, `fanotify_mark`, permission responses)
 //! is `nix`'s `nix::sys::fanotify`, re-exported as [`fanotify`].
 
 pub mod args;
 pub mod attach;
+#[cfg(feature = "bpf")]
 pub mod bpf;
 pub mod events;
 pub mod sysfs;
