@@ -144,8 +144,28 @@ pub struct EventLine<'a> {
     pub uid: Option<u32>,
 }
 
-fn path_text(p: Option<&Path>) -> String {
+/// A path as a text field: escaped, `?` if unknown.
+pub fn path_text(p: Option<&Path>) -> String {
     p.map_or_else(|| "?".into(), |p| escaped(p.as_os_str().as_bytes()))
+}
+
+/// A name or comm in a text record or template: exact with `--null` (the
+/// NUL ends the record), else escaped.
+fn name_bytes(bytes: &[u8], raw: bool) -> Vec<u8> {
+    if raw {
+        bytes.to_vec()
+    } else {
+        escaped(bytes).into_bytes()
+    }
+}
+
+/// The time of a text record or of `%T`: by `--timefmt`, else
+/// `HH:MM:SS.uuuuuu`.
+pub fn time_text(timefmt: Option<&str>, unix: f64) -> String {
+    match timefmt {
+        Some(f) => strftime(f, unix),
+        None => now_text(unix),
+    }
 }
 
 /// A JSON member for a path: `,"KEY":"..."` (null if unknown), and
@@ -258,67 +278,45 @@ pub fn strftime(fmt: &str, unix: f64) -> String {
 }
 
 impl EventLine<'_> {
-    /// `TIME EVENTS PATH[ -> NEW_PATH][ pid=N[ comm=C]]`
-    pub fn text(&self, time: &str) -> String {
-        let mut s = format!(
-            "{time} {} {}",
-            mask_names(self.mask).join(","),
-            path_text(self.path)
-        );
+    /// The text record, `TIME EVENTS PATH[ -> NEW_PATH][ pid=N[ uid=U][
+    /// comm=C]]`, names exact if `raw` (`--null`), else escaped.
+    fn text_record(&self, time: &str, raw: bool) -> Vec<u8> {
+        let path = |p: Option<&Path>| {
+            p.map_or_else(
+                || b"?".to_vec(),
+                |p| name_bytes(p.as_os_str().as_bytes(), raw),
+            )
+        };
+        let mut out = format!("{time} {} ", mask_names(self.mask).join(",")).into_bytes();
+        out.extend(path(self.path));
         if self.new_path.is_some() {
-            let _ = write!(s, " -> {}", path_text(self.new_path));
+            out.extend_from_slice(b" -> ");
+            out.extend(path(self.new_path));
         }
         if self.pid > 0 {
-            let _ = write!(s, " pid={}", self.pid);
+            out.extend(format!(" pid={}", self.pid).into_bytes());
             if let Some(u) = self.uid {
-                let _ = write!(s, " uid={u}");
+                out.extend(format!(" uid={u}").into_bytes());
             }
             if let Some(c) = self.comm {
-                let _ = write!(s, " comm={}", escaped(c));
+                out.extend_from_slice(b" comm=");
+                out.extend(name_bytes(c, raw));
             }
         }
-        s
+        out
     }
 
     /// The record for `format`, with its terminator, at Unix time `unix`.
     pub fn render(&self, format: &Format, unix: f64, out: &mut Vec<u8>) {
         let path_bytes = |p: Option<&Path>| -> Vec<u8> {
-            match p {
-                None => b"?".to_vec(),
-                Some(p) if format.null => p.as_os_str().as_bytes().to_vec(),
-                Some(p) => escaped(p.as_os_str().as_bytes()).into_bytes(),
-            }
+            p.map_or_else(
+                || b"?".to_vec(),
+                |p| name_bytes(p.as_os_str().as_bytes(), format.null),
+            )
         };
         match &format.style {
             Style::Text { timefmt } => {
-                let t = match timefmt {
-                    Some(f) => strftime(f, unix),
-                    None => now_text(unix),
-                };
-                if format.null {
-                    // Raw names: the NUL ends the record.
-                    out.extend_from_slice(t.as_bytes());
-                    out.push(b' ');
-                    out.extend_from_slice(mask_names(self.mask).join(",").as_bytes());
-                    out.push(b' ');
-                    out.extend_from_slice(&path_bytes(self.path));
-                    if self.new_path.is_some() {
-                        out.extend_from_slice(b" -> ");
-                        out.extend_from_slice(&path_bytes(self.new_path));
-                    }
-                    if self.pid > 0 {
-                        let _ = std::io::Write::write_fmt(out, format_args!(" pid={}", self.pid));
-                        if let Some(u) = self.uid {
-                            let _ = std::io::Write::write_fmt(out, format_args!(" uid={u}"));
-                        }
-                        if let Some(c) = self.comm {
-                            out.extend_from_slice(b" comm=");
-                            out.extend_from_slice(c);
-                        }
-                    }
-                } else {
-                    out.extend_from_slice(self.text(&t).as_bytes());
-                }
+                out.extend(self.text_record(&time_text(timefmt.as_deref(), unix), format.null))
             }
             Style::Json => out.extend_from_slice(self.json(unix).as_bytes()),
             Style::Csv => {
@@ -354,13 +352,9 @@ impl EventLine<'_> {
                         continue;
                     }
                     match chars.next() {
-                        Some('T') => out.extend_from_slice(
-                            match timefmt {
-                                Some(f) => strftime(f, unix),
-                                None => now_text(unix),
-                            }
-                            .as_bytes(),
-                        ),
+                        Some('T') => {
+                            out.extend_from_slice(time_text(timefmt.as_deref(), unix).as_bytes())
+                        }
                         Some('t') => out.extend_from_slice(format!("{unix:.6}").as_bytes()),
                         Some('e') => {
                             out.extend_from_slice(mask_names(self.mask).join(",").as_bytes())
@@ -383,11 +377,7 @@ impl EventLine<'_> {
                         }
                         Some('c') => {
                             if let Some(c) = self.comm {
-                                if format.null {
-                                    out.extend_from_slice(c)
-                                } else {
-                                    out.extend_from_slice(escaped(c).as_bytes())
-                                }
+                                out.extend(name_bytes(c, format.null))
                             }
                         }
                         // Checked by Format::check: only %%.
@@ -449,6 +439,11 @@ pub fn counters_text(c: &Counters) -> String {
 mod tests {
     use super::*;
 
+    /// The text record with escaped names, as text.
+    fn text(l: &EventLine<'_>, time: &str) -> String {
+        String::from_utf8(l.text_record(time, false)).unwrap()
+    }
+
     #[test]
     fn json_escapes_quotes_backslashes_and_controls() {
         assert_eq!(json_str("a\"b\\c\nd\u{1}"), "\"a\\\"b\\\\c\\nd\\u0001\"");
@@ -464,7 +459,7 @@ mod tests {
             comm: Some(b"mkdir"),
             uid: None,
         };
-        assert_eq!(l.text("T"), "T CREATE,ISDIR /t/a\\x20b pid=42 comm=mkdir");
+        assert_eq!(text(&l, "T"), "T CREATE,ISDIR /t/a\\x20b pid=42 comm=mkdir");
         assert_eq!(
             l.json(1.5),
             "{\"type\":\"event\",\"time\":1.500000,\"events\":[\"CREATE\",\"ISDIR\"],\"path\":\"/t/a b\",\"pid\":42,\"comm\":\"mkdir\"}"
@@ -481,13 +476,13 @@ mod tests {
             comm: None,
             uid: None,
         };
-        assert_eq!(l.text("T"), "T RENAME /t/x");
+        assert_eq!(text(&l, "T"), "T RENAME /t/x");
         let l = EventLine {
             new_path: Some(Path::new("/u/y")),
             path: None,
             ..l
         };
-        assert_eq!(l.text("T"), "T RENAME ? -> /u/y");
+        assert_eq!(text(&l, "T"), "T RENAME ? -> /u/y");
         assert_eq!(
             l.json(0.0),
             "{\"type\":\"event\",\"time\":0.000000,\"events\":[\"RENAME\"],\"path\":null,\"new_path\":\"/u/y\"}"
@@ -519,10 +514,22 @@ mod tests {
             uid: None,
         };
         assert_eq!(
-            l.text("T"),
+            text(&l, "T"),
             "T CREATE /t/a\\nb\\tc\\\\d\\xc2\\x85e\\xff pid=7 comm=x\\ny"
         );
-        // Exact bytes with --null, NUL-terminated.
+        // Exact bytes with --null, NUL-terminated: the text record...
+        let out = render(
+            &l,
+            Style::Text {
+                timefmt: Some("T".into()),
+            },
+            true,
+        );
+        let mut want = b"T CREATE ".to_vec();
+        want.extend_from_slice(raw);
+        want.extend_from_slice(b" pid=7 comm=x\ny\0");
+        assert_eq!(out, want);
+        // ...and a template.
         let out = render(
             &l,
             Style::Template {

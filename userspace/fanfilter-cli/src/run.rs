@@ -2,7 +2,7 @@
 
 use crate::cli::{Cli, Command, WatchArgs};
 use crate::output::{
-    counters_text, json_str, now, now_text, paths_list, strftime, EventLine, Format, Style,
+    counters_text, json_str, now, path_text, paths_list, time_text, EventLine, Format, Style,
 };
 use fanfilter::args::{
     self, Actor, ArgsError, BpfFilter, FilterSpec, Kind, Name, NamePattern, Policy, Subtree,
@@ -990,12 +990,6 @@ impl Counts {
             .collect();
         rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
         let mut out = String::new();
-        let path_text = |p: &Option<PathBuf>| {
-            p.as_ref().map_or("?".to_string(), |p| {
-                use std::os::unix::ffi::OsStrExt;
-                crate::output::escaped(p.as_os_str().as_bytes())
-            })
-        };
         if json {
             for (total, p, r) in rows {
                 let events: Vec<String> = columns
@@ -1023,7 +1017,7 @@ impl Counts {
                 let w = name.len();
                 out.push_str(&format!("  {:>w$}", r.get(bit).copied().unwrap_or(0)));
             }
-            out.push_str(&format!("  {}\n", path_text(p)));
+            out.push_str(&format!("  {}\n", path_text(p.as_deref())));
         }
         out.into_bytes()
     }
@@ -1095,10 +1089,7 @@ fn overflow_record(format: &Format, unix: f64, out: &mut Vec<u8>) {
             .extend_from_slice(format!("{{\"type\":\"overflow\",\"time\":{unix:.6}}}").as_bytes()),
         Style::Csv => out.extend_from_slice(format!("{unix:.6},OVERFLOW,,,,").as_bytes()),
         Style::Text { timefmt } | Style::Template { timefmt, .. } => {
-            let t = match timefmt {
-                Some(f) => strftime(f, unix),
-                None => now_text(unix),
-            };
+            let t = time_text(timefmt.as_deref(), unix);
             out.extend_from_slice(
                 format!("{t} OVERFLOW events were lost: the queue was full").as_bytes(),
             );
