@@ -10,7 +10,7 @@
 use crate::cli::GuardArgs;
 use crate::output::{counters_text, escaped, json_str, now, paths_list};
 use crate::run::{
-    comm_of, fail, init_group, io_fail, note_write, proc_status_field, stop_signals, wait_any,
+    comm_of, fail, init_group, io_fail, proc_status_field, say, stop_signals, syscall_fd, wait_any,
     write_or_stop, Failure, EXIT_RUNTIME, EXIT_USAGE,
 };
 use fanfilter::args::{self, Guard};
@@ -26,13 +26,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-/// `eprintln!` that cannot panic (see run.rs).
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        let _ = writeln!(io::stderr(), $($arg)*);
-    }};
-}
 
 const TRACEFS: &str = "/sys/kernel/tracing";
 const INSTANCE_PREFIX: &str = "fanfilter-guard-";
@@ -52,12 +45,9 @@ fn tracefs() -> Option<(PathBuf, Option<OwnedFd>)> {
     const FSMOUNT_CLOEXEC: libc::c_uint = 1;
     let fstype = std::ffi::CString::new("tracefs").ok()?;
     // SAFETY: fsopen(2) with a NUL-terminated type; returns a new fd.
-    let fs = unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) };
-    if fs < 0 {
-        return None;
-    }
-    // SAFETY: a new fd that nothing else owns.
-    let fs = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fs as i32) };
+    let fs =
+        syscall_fd(unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) })
+            .ok()?;
     // SAFETY: fsconfig(2) on that fd; the command takes no key or value.
     let created = unsafe {
         libc::syscall(
@@ -73,12 +63,9 @@ fn tracefs() -> Option<(PathBuf, Option<OwnedFd>)> {
         return None;
     }
     // SAFETY: fsmount(2) on the configured context; returns a new fd.
-    let mnt = unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, 0) };
-    if mnt < 0 {
-        return None;
-    }
-    // SAFETY: a new fd that nothing else owns.
-    let mnt = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(mnt as i32) };
+    let mnt =
+        syscall_fd(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, 0) })
+            .ok()?;
     let path = PathBuf::from(format!("/proc/self/fd/{}", mnt.as_raw_fd()));
     Some((path, Some(mnt)))
 }
@@ -106,14 +93,25 @@ fn remove_stale_instances(instances: &Path) -> usize {
         .count()
 }
 
-/// A private trace instance with guard denials enabled; removed on drop.
+/// A trace instance directory, removed on drop (which fails while its
+/// trace_pipe is open).
+struct Instance(PathBuf);
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // Removing the instance disables its events.
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// A private trace instance with guard denials enabled.  Fields drop in
+/// order: the pipe is closed, then the instance removed, then our own
+/// tracefs mount (if any), through which the instance is reached, let go.
 struct DenialTrace {
-    dir: PathBuf,
     pipe: BufReader<std::fs::File>,
     /// A line read in part, until its end comes.
     partial: Vec<u8>,
-    /// Our own tracefs mount, if there was none: `dir` is reached through
-    /// it (dropped last: fields drop in order).
+    _instance: Instance,
     _mount: Option<OwnedFd>,
 }
 
@@ -141,9 +139,11 @@ impl DenialTrace {
         }
         // Unique on this system even for guards in other pid namespaces.
         let pid = std::process::id();
-        let dir = (0..100)
+        let instance = (0..100)
             .map(|n| instances.join(format!("{INSTANCE_PREFIX}{pid}-{n}")))
-            .find(|d| std::fs::create_dir(d).is_ok())?;
+            .find(|d| std::fs::create_dir(d).is_ok())
+            .map(Instance)?;
+        let dir = &instance.0;
         let ev = dir.join("events/fanotify_filter/filter_verdict");
         let filter = match id {
             Some(id) => format!("id == {id} && verdict < 0"),
@@ -168,31 +168,13 @@ impl DenialTrace {
                     .custom_flags(libc::O_NONBLOCK)
                     .open(dir.join("trace_pipe"))
             });
-        match set_up {
-            Ok(f) => Some(DenialTrace {
-                dir,
-                pipe: BufReader::new(f),
-                partial: Vec::new(),
-                _mount: mount,
-            }),
-            Err(_) => {
-                let _ = std::fs::remove_dir(&dir);
-                None
-            }
-        }
-    }
-}
-
-impl Drop for DenialTrace {
-    fn drop(&mut self) {
-        // Removing the instance disables its events; it fails while the
-        // pipe is open, so close it first.
-        let dir = std::mem::take(&mut self.dir);
-        let null = std::fs::File::open("/dev/null");
-        if let Ok(null) = null {
-            drop(std::mem::replace(&mut self.pipe, BufReader::new(null)));
-        }
-        let _ = std::fs::remove_dir(dir);
+        // On an error the instance goes again, on drop.
+        set_up.ok().map(|f| DenialTrace {
+            pipe: BufReader::new(f),
+            partial: Vec::new(),
+            _instance: instance,
+            _mount: mount,
+        })
     }
 }
 
@@ -324,16 +306,8 @@ struct Exempt {
 impl Exempt {
     fn open(pid: i32) -> Result<Self, Failure> {
         // SAFETY: pidfd_open(2) takes a pid and flags; returns a new fd.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        if fd < 0 {
-            let e = io::Error::last_os_error();
-            return Err(fail(
-                crate::run::EXIT_BAD_ARGS,
-                format!("--exempt {pid}: {e}"),
-            ));
-        }
-        // SAFETY: a new fd that nothing else owns.
-        let pidfd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
+        let pidfd = syscall_fd(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })
+            .map_err(|e| fail(crate::run::EXIT_BAD_ARGS, format!("--exempt {pid}: {e}")))?;
         Ok(Exempt { pid, pidfd })
     }
 
@@ -570,11 +544,7 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
 /// Whether this process is in a child pid namespace: then the trace's
 /// pids (the initial namespace's) do not name processes in our /proc.
 fn in_child_pid_namespace() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("NSpid:"))
-            .is_some_and(|v| v.split_whitespace().count() > 1)
-    })
+    proc_status_field("self", "NSpid").is_some_and(|v| v.split_whitespace().count() > 1)
 }
 
 /// The guard's main loop: signals, the trace, the counters.
@@ -596,7 +566,6 @@ fn run(
     let mut last_denied = 0;
     let mut last_answered = 0;
     let mut write_error = None;
-    let mut write_error_told = false;
     loop {
         // Every 2 s at least: the counters tell a revocation even when no
         // event comes.
@@ -715,8 +684,9 @@ fn run(
                 last_denied = c.denied;
             }
         }
+        let lines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
         if pending.len() + out.len() > PENDING_MAX {
-            dropped += out.iter().filter(|&&b| b == b'\n').count() as u64;
+            dropped += lines(&out);
         } else {
             pending.extend_from_slice(&out);
         }
@@ -728,18 +698,18 @@ fn run(
                 Ok(n) => {
                     pending.drain(..n);
                 }
-                Err(e) => note_write(Err(e), &mut write_error),
+                // Unlike a watch, a guard keeps guarding when its log
+                // cannot be written: it says so once (no write is tried
+                // after), and exits with the error when stopped.
+                Err(e) => {
+                    say!("fanfilter: writing denials: {e}; still guarding");
+                    write_error = Some(e);
+                }
             }
-        }
-        // Unlike a watch, a guard keeps guarding when its log cannot be
-        // written: it says so once now, and exits with the error.
-        if let (Some(e), false) = (&write_error, write_error_told) {
-            say!("fanfilter: writing denials: {e}; still guarding");
-            write_error_told = true;
         }
         if stop {
             // What the output has not taken by now is not going to be.
-            dropped += pending.iter().filter(|&&b| b == b'\n').count() as u64;
+            dropped += lines(&pending);
             if dropped > 0 {
                 say!("fanfilter: {dropped} denial line(s) dropped: the output did not take them");
             }

@@ -15,7 +15,7 @@ use fanfilter::sysfs;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::io::{self, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -69,20 +69,13 @@ impl From<ArgsError> for Failure {
 /// to a logger that died) must keep guarding, not die of its messages.
 macro_rules! say {
     ($($arg:tt)*) => {{
-        let _ = writeln!(io::stderr(), $($arg)*);
+        let _ = writeln!(std::io::stderr(), $($arg)*);
     }};
 }
+pub(crate) use say;
 
 pub(crate) fn io_fail(what: &str, e: impl std::fmt::Display) -> Failure {
     fail(EXIT_RUNTIME, format!("{what}: {e}"))
-}
-
-/// Keep the first error of writing output: the command stops at the end of
-/// the batch, cleans up, and exits with it (a closed pipe, a full disk).
-pub(crate) fn note_write(result: io::Result<()>, error: &mut Option<io::Error>) {
-    if let Err(e) = result {
-        error.get_or_insert(e);
-    }
 }
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
@@ -175,33 +168,60 @@ pub(crate) fn stop_signals(more: &[Signal]) -> Result<SignalFd, Failure> {
         .map_err(|e| io_fail("signalfd", e))
 }
 
-/// Wait until one of `fds` is readable (or has an error or hangup), at
-/// most `timeout_ms` (-1: no limit); which of them are.
-pub(crate) fn wait_any(fds: &[BorrowedFd<'_>], timeout_ms: i32) -> Result<Vec<bool>, Failure> {
-    let mut pollfds: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|fd| libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
+/// A new fd from a syscall that returns one (fsopen, fsmount, pidfd_open),
+/// or its errno.
+pub(crate) fn syscall_fd(ret: libc::c_long) -> io::Result<OwnedFd> {
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the syscall just made this fd, which nothing else owns.
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(ret as i32) })
+}
+
+/// poll(2) until `until` (`None`: no limit), again after EINTR with what
+/// is left of the time; the number of fds ready (0: the time is up).
+fn poll_until(fds: &mut [libc::pollfd], until: Option<Instant>) -> io::Result<usize> {
     loop {
-        // SAFETY: `pollfds` is a valid array of its length for the call.
-        let r = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as _, timeout_ms) };
+        let timeout = until.map_or(-1, |t| {
+            t.saturating_duration_since(Instant::now())
+                .as_millis()
+                .min(i32::MAX as u128) as i32
+        });
+        // SAFETY: `fds` is a valid array of its length for the call.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as _, timeout) };
         if r >= 0 {
-            return Ok(pollfds.iter().map(|p| p.revents != 0).collect());
+            return Ok(r as usize);
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
-            return Err(io_fail("poll", e));
+            return Err(e);
         }
     }
 }
 
+/// A pollfd waiting for `events` on `fd`.
+fn pollfd(fd: BorrowedFd<'_>, events: libc::c_short) -> libc::pollfd {
+    libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    }
+}
+
+/// Wait until one of `fds` is readable (or has an error or hangup), at
+/// most `timeout_ms` (-1: no limit); which of them are.
+pub(crate) fn wait_any(fds: &[BorrowedFd<'_>], timeout_ms: i32) -> Result<Vec<bool>, Failure> {
+    let mut pollfds: Vec<libc::pollfd> = fds.iter().map(|&fd| pollfd(fd, libc::POLLIN)).collect();
+    let until = u64::try_from(timeout_ms)
+        .ok()
+        .map(|ms| Instant::now() + Duration::from_millis(ms));
+    poll_until(&mut pollfds, until).map_err(|e| io_fail("poll", e))?;
+    Ok(pollfds.iter().map(|p| p.revents != 0).collect())
+}
+
 /// Field `key` of /proc/`pid`/status (its value, trimmed), while the
-/// process lives.
-pub(crate) fn proc_status_field(pid: i32, key: &str) -> Option<String> {
+/// process lives; `pid` may be `"self"`.
+pub(crate) fn proc_status_field(pid: impl std::fmt::Display, key: &str) -> Option<String> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
@@ -313,33 +333,8 @@ pub(crate) fn write_or_stop(
 ) -> io::Result<usize> {
     let mut done = 0;
     while done < bytes.len() {
-        let mut fds = [
-            libc::pollfd {
-                fd: fd.as_raw_fd(),
-                events: libc::POLLOUT,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: signals.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        let timeout = until.map_or(-1, |t| {
-            t.saturating_duration_since(Instant::now())
-                .as_millis()
-                .min(i32::MAX as u128) as i32
-        });
-        // SAFETY: `fds` is a valid array of two pollfds for the call.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
-        if r < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if r == 0 || fds[1].revents != 0 {
+        let mut fds = [pollfd(fd, libc::POLLOUT), pollfd(signals, libc::POLLIN)];
+        if poll_until(&mut fds, until)? == 0 || fds[1].revents != 0 {
             return Ok(done);
         }
         let rest = &bytes[done..];
@@ -367,13 +362,14 @@ pub(crate) fn write_or_stop(
 
 /// `--subtree` narrows PATH: each must be at or below PATH, on its
 /// filesystem (a filesystem mark on PATH's filesystem sees no other).
-fn check_subtrees(a: &WatchArgs, path_meta: &std::fs::Metadata) -> Result<(), Failure> {
+/// Returns them canonical.
+fn check_subtrees(
+    a: &WatchArgs,
+    paths: &[PathBuf],
+    path_meta: &std::fs::Metadata,
+) -> Result<Vec<PathBuf>, Failure> {
     use std::os::unix::fs::MetadataExt;
-    let paths = a
-        .paths
-        .iter()
-        .map(|p| std::fs::canonicalize(p).map_err(|e| io_fail(&p.display().to_string(), e)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut subtrees = Vec::with_capacity(a.subtree.len());
     for dir in &a.subtree {
         let canon = std::fs::canonicalize(dir)
             .map_err(|e| fail(EXIT_BAD_ARGS, format!("--subtree {}: {e}", dir.display())))?;
@@ -384,6 +380,7 @@ fn check_subtrees(a: &WatchArgs, path_meta: &std::fs::Metadata) -> Result<(), Fa
         } else if meta.dev() != path_meta.dev() {
             "is on another filesystem than"
         } else {
+            subtrees.push(canon);
             continue;
         };
         return Err(fail(
@@ -391,7 +388,7 @@ fn check_subtrees(a: &WatchArgs, path_meta: &std::fs::Metadata) -> Result<(), Fa
             format!("--subtree {}: {why} {}", dir.display(), a.path.display()),
         ));
     }
-    Ok(())
+    Ok(subtrees)
 }
 
 /// The `--subtree` directories, opened: those given, else PATH itself if
@@ -421,12 +418,8 @@ fn same_filesystem(a: &Path, b: &Path) -> bool {
 /// with it need not be euid 0).
 fn has_cap_sys_admin() -> bool {
     const CAP_SYS_ADMIN: u32 = 21;
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let hex = s.lines().find_map(|l| l.strip_prefix("CapEff:"))?.trim();
-            u64::from_str_radix(hex, 16).ok()
-        })
+    proc_status_field("self", "CapEff")
+        .and_then(|hex| u64::from_str_radix(&hex, 16).ok())
         .is_some_and(|caps| caps & (1 << CAP_SYS_ADMIN) != 0)
 }
 
@@ -567,11 +560,13 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             ),
         ));
     }
-    check_subtrees(&a, &meta)?;
-    // PATH means PATH's subtree: with CAP_SYS_ADMIN a filesystem mark
-    // narrowed in the kernel to PATH (or to --subtree); without it an
-    // inode mark, which reports PATH's entries only.  A file: its own
-    // events.
+    // The PATHs as the kernel names them, once.
+    let mut watched = a
+        .paths
+        .iter()
+        .map(|p| std::fs::canonicalize(p).map_err(|e| io_fail(&p.display().to_string(), e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let subtree = check_subtrees(&a, &watched, &meta)?;
     // -o FILE: appended to, as inotifywait does (once PATH is known good).
     let outfile = match &a.outfile {
         Some(f) => Some(
@@ -583,6 +578,10 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         ),
         None => None,
     };
+    // PATH means PATH's subtree: with CAP_SYS_ADMIN a filesystem mark
+    // narrowed in the kernel to PATH (or to --subtree); without it an
+    // inode mark, which reports PATH's entries only.  A file: its own
+    // events.
     let capable = has_cap_sys_admin();
     if a.recursive && is_dir && (a.inode || !capable) {
         return Err(fail(
@@ -612,17 +611,17 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         }
         None => watch_filter(&a, !inode_mark)?,
     };
+    // PATH itself deleted or moved away: said, and the watch ends (below).
+    let self_events = libc::FAN_DELETE_SELF | libc::FAN_MOVE_SELF;
     let requested = a.events.iter().fold(0, |m, e| m | e.mask());
     let mask = if !is_dir {
         // Entry events (create, delete, move) are about directories.
-        requested & FILE_EVENTS | libc::FAN_DELETE_SELF | libc::FAN_MOVE_SELF
+        requested & FILE_EVENTS | self_events
     } else if inode_mark {
         requested | libc::FAN_ONDIR | libc::FAN_EVENT_ON_CHILD
     } else {
         requested | libc::FAN_ONDIR
     };
-    // PATH itself deleted or moved away: said, and the watch ends (below).
-    let self_events = libc::FAN_DELETE_SELF | libc::FAN_MOVE_SELF;
     // Directory paths are cached when every move of a directory reaches
     // us: asked for below, and no filter but subtree's (which sends a move
     // if either parent is inside) could skip one.  Moves only asked for
@@ -676,11 +675,6 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     }
     // SAFETY: `self_fan` comes from fanotify_init(2).
     let mut self_reader = unsafe { EventReader::new_unchecked(self_fan.as_fd(), 4096) };
-    let mut watched = a
-        .paths
-        .iter()
-        .map(|p| std::fs::canonicalize(p).map_err(|e| io_fail(&p.display().to_string(), e)))
-        .collect::<Result<Vec<_>, _>>()?;
     let path = watched[0].clone();
     // A file's events name it by its directory's handle and its name.
     let dir = if is_dir {
@@ -707,12 +701,9 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             .know(p)
             .map_err(|e| io_fail(&format!("name_to_handle_at {}", p.display()), e))?;
     }
-    for known in watched.clone().iter().chain([&dir]).chain(&a.subtree) {
+    for known in watched.iter().chain([&dir]).chain(&subtree) {
         resolver
-            .know(
-                &std::fs::canonicalize(known)
-                    .map_err(|e| io_fail(&known.display().to_string(), e))?,
-            )
+            .know(known)
             .map_err(|e| io_fail(&format!("name_to_handle_at {}", known.display()), e))?;
     }
     let what = match (is_dir, inode_mark) {
@@ -806,16 +797,15 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                     }
                 }
             }
-            if stop_by.is_some() {
-                // PATH gone: drain, then end (a signal as well: taken).
-                if ready[1] {
-                    let _ = signals.read_signal();
-                }
-            } else if ready[1] {
-                // Taken, so that the drain's writes see only a second one.
+            if ready[1] {
+                // Taken, so that the drain's writes see only a second one
+                // (the drain may have begun already: PATH gone).
                 let _ = signals.read_signal();
-                stop_by = Some(Instant::now() + STOP_DRAIN);
-            } else if filter.is_some() && revocation_checked.elapsed() >= Duration::from_secs(1) {
+                stop_by.get_or_insert(Instant::now() + STOP_DRAIN);
+            } else if stop_by.is_none()
+                && filter.is_some()
+                && revocation_checked.elapsed() >= Duration::from_secs(1)
+            {
                 revocation_checked = Instant::now();
                 if let Ok(Some(c)) = sysfs::counters(fan.as_fd()) {
                     if c.revoked {
