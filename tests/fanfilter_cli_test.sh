@@ -27,20 +27,52 @@ ok() { # ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC-FILE...]
 	fi
 }
 
-# start_watch OUT ERR ARGS...: run "fanfilter watch" in the background
-# until its readiness line; sets $wpid.
-start_watch() {
-	local out=$1 err=$2
-	shift 2
-	"$cli" watch "$@" >"$out" 2>"$err" &
-	wpid=$!
-	for _ in $(seq 200); do
-		grep -q "^fanfilter: watching" "$err" 2>/dev/null && return 0
-		kill -0 "$wpid" 2>/dev/null || return 1
+# skip DESCRIPTION REASON: a test that cannot run here.
+skip() {
+	n=$((n + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+# wait_for PATTERN FILE: wait (5 s at most) until FILE has a line that
+# matches the extended regular expression PATTERN.
+wait_for() {
+	for _ in $(seq 100); do
+		grep -Eq -- "$1" "$2" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
 }
+
+# start_bg OUT ERR COMMAND...: run a fanfilter watch or guard command line
+# (perhaps under setpriv) in the background until its readiness line, or
+# its end; sets $bgpid.
+start_bg() {
+	local out=$1 err=$2
+	shift 2
+	"$@" >"$out" 2>"$err" &
+	bgpid=$!
+	for _ in $(seq 200); do
+		grep -Eq '^fanfilter: (watching|guarding)' "$err" 2>/dev/null && return 0
+		kill -0 "$bgpid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_as VAR SUBCOMMAND OUT ERR ARGS...: start_bg of "fanfilter
+# SUBCOMMAND ARGS"; its pid in $VAR as well.
+start_as() {
+	local var=$1 sub=$2 out=$3 err=$4 r
+	shift 4
+	start_bg "$out" "$err" "$cli" "$sub" "$@"
+	r=$?
+	printf -v "$var" %s "$bgpid"
+	return $r
+}
+
+# start_watch OUT ERR ARGS...: "fanfilter watch" in the background until
+# its readiness line; sets $wpid.
+start_watch() { start_as wpid watch "$@"; }
 
 # stop_watch SIGNAL: stop it, wait, return its exit status.
 stop_watch() {
@@ -150,9 +182,9 @@ d=$work/t7
 mkdir -p "$d/in"
 chmod 777 "$d/in"
 err=$work/e7
-setpriv --reuid=65534 --regid=65534 --clear-groups "$cli" watch "$d/in" --subtree "$d/in" --events create >"$work/o7" 2>"$err" &
-wpid=$!
-for _ in $(seq 200); do grep -q '^fanfilter: watching' "$err" && break; sleep 0.05; done
+start_bg "$work/o7" "$err" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$cli" watch "$d/in" --subtree "$d/in" --events create
+wpid=$bgpid
 setpriv --reuid=65534 --regid=65534 --clear-groups touch "$d/in/mine"
 stop_watch INT
 rc=$?
@@ -205,9 +237,8 @@ ok $((r || rc || $?)) "17000 events on a stopped watcher: OVERFLOW line and coun
 d=$work/t12
 mkdir -p "$d/secret"
 echo data >"$d/secret/f"
-"$cli" guard "$d/secret" >"$work/o12" 2>"$work/e12" &
-wpid=$!
-for _ in $(seq 200); do grep -q '^fanfilter: guarding' "$work/e12" && break; sleep 0.05; done
+start_bg "$work/o12" "$work/e12" "$cli" guard "$d/secret"
+wpid=$bgpid
 cat "$d/secret/f" >/dev/null 2>"$work/cat12" &
 cpid=$!
 wait "$cpid"
@@ -241,8 +272,7 @@ if [[ -f $bpf && -e /sys/kernel/btf/vmlinux ]]; then
 		[[ ! -e /sys/fs/fanotify/filters/bpf_subtree ]]
 	ok $((r || rc || $?)) "watch --bpf loads, registers and unregisters a BPF filter" "$work/o14" "$work/e14"
 else
-	n=$((n + 1))
-	echo "ok $n - watch --bpf # SKIP no BPF filters in this kernel or build"
+	skip "watch --bpf" "no BPF filters in this kernel or build"
 fi
 
 # 15. its own output in the watched tree is not reported: no feedback loop
@@ -368,17 +398,12 @@ ok $? "SIGINT during an event storm stops the watch within 1 s, with counters" "
 
 # start_guard OUT ERR ARGS...: "fanfilter guard" in the background until
 # it says it guards; sets $gpid.
-start_guard() {
-	local out=$1 err=$2
-	shift 2
-	"$cli" guard "$@" >"$out" 2>"$err" &
-	gpid=$!
-	for _ in $(seq 200); do
-		grep -q '^fanfilter: guarding' "$err" && return 0
-		kill -0 "$gpid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
+start_guard() { start_as gpid guard "$@"; }
+
+# stop_guard: SIGINT to it, wait, return its exit status.
+stop_guard() {
+	kill -INT "$gpid"
+	wait "$gpid"
 }
 # gone PID [TENTHS]: wait until PID has exited (default 5 s).
 gone() {
@@ -436,14 +461,13 @@ echo new >"$d/secret/g"
 cat "$d/secret/g" >/dev/null 2>&1
 before=$?
 kill -HUP "$gpid"
-for _ in $(seq 50); do grep -q 'SIGHUP: directories' "$work/e20" && break; sleep 0.1; done
+wait_for 'SIGHUP: directories' "$work/e20"
 ! cat "$d/secret/g" >/dev/null 2>&1 && ! cat "$d/secret.old/f" >/dev/null 2>&1 &&
 	grep -q 'another directory than before: both are guarded' "$work/e20"
 after=$?
 kill -0 "$gpid"
 alive=$?
-kill -INT "$gpid"
-wait "$gpid"
+stop_guard
 rc=$?
 end=$(find "$inst" -maxdepth 1 -name 'fanfilter-guard-*' | wc -l)
 echo "# instances: $left after SIGKILL, $now with the next guard, $end after it; new dir before reload: rc=$before"
@@ -470,8 +494,7 @@ wait "${pids[@]}"
 w=$?
 ! cat "$d/secret/f" >/dev/null 2>&1
 other=$?
-kill -INT "$gpid"
-wait "$gpid"
+stop_guard
 rc=$?
 ((r == 0 && w == 0 && other == 0 && rc == 0)) &&
 	grep -qx data "$d/r1" && grep -qx data "$d/r2" &&
@@ -567,10 +590,9 @@ ok $? "watch FILE prints that file's events" "$work/got25" "$work/e25"
 # mark, said so; it was taken for root by its euid and failed with EPERM.
 d=$work/t26
 mkdir -p "$d"
-FANFILTER_CLI_PREFIX="setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin"
-$FANFILTER_CLI_PREFIX "$cli" watch "$d" --events create >"$work/o26" 2>"$work/e26" &
-wpid=$!
-for _ in $(seq 200); do grep -q '^fanfilter: watching' "$work/e26" && break; sleep 0.05; done
+start_bg "$work/o26" "$work/e26" setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
+	"$cli" watch "$d" --events create
+wpid=$bgpid
 touch "$d/z"
 stop_watch INT
 rc=$?
@@ -645,8 +667,7 @@ if [[ -f $bpf && -e /sys/kernel/btf/vmlinux ]]; then
 		grep -q 'filter bpf_dirs_only)' "$work/e29"
 	ok $((r || rc || $?)) "watch --bpf names the filter by its .name (rc=$rc)" "$work/o29" "$work/e29"
 else
-	n=$((n + 1))
-	echo "ok $n - watch --bpf .name # SKIP no BPF filters in this kernel or build"
+	skip "watch --bpf .name" "no BPF filters in this kernel or build"
 fi
 
 # 30. guard --exempt-user: every process of that user (a daemon's
@@ -665,8 +686,7 @@ child=$?
 other=$?
 ! cat "$d/secret/f" >/dev/null 2>&1
 root=$?
-kill -INT "$gpid"
-wait "$gpid"
+stop_guard
 rc=$?
 ((r == 0 && nobody == 0 && child == 0 && other == 0 && root == 0 && rc == 0)) &&
 	grep -q '(0 exempt, 2 exempt users)' "$work/e30"
@@ -791,12 +811,11 @@ wait "$ex" 2>/dev/null
 reader=$!
 for _ in $(seq 50); do [[ -s $work/pid36 ]] && break; sleep 0.1; done
 kill -HUP "$gpid"
-for _ in $(seq 50); do grep -q 'SIGHUP: directories' "$work/e36" && break; sleep 0.1; done
+wait_for 'SIGHUP: directories' "$work/e36"
 echo go >"$work/fifo36"
 wait "$reader"
 cr=$?
-kill -INT "$gpid"
-wait "$gpid"
+stop_guard
 rc=$?
 got=$(cat "$work/pid36" 2>/dev/null)
 echo "# exempt pid $ex, reused by $got before the reload: cat rc=$cr"
@@ -818,8 +837,7 @@ try:
 except OSError:
     pass
 import time; time.sleep(1)' "$d/secret/f"
-kill -INT "$gpid"
-wait "$gpid"
+stop_guard
 rc=$?
 ino=$(stat -c %i "$d/secret/f")
 first_ino=$(grep -o ' ino=[0-9]*' "$work/o37" | head -1)
@@ -833,7 +851,7 @@ ok $? "a forged comm cannot stand in for the denial's fields" "$work/o37"
 stuck_guard() {
 	("$cli" guard "$1" 2>"$2" | sleep 120) &
 	pipeline=$!
-	for _ in $(seq 100); do grep -q '^fanfilter: guarding' "$2" 2>/dev/null && break; sleep 0.05; done
+	wait_for '^fanfilter: guarding' "$2"
 	gpid=$(pgrep -f "guard $1")
 	$py -c '
 import sys
