@@ -95,7 +95,7 @@ marked() {
 events_of() { cut -d' ' -f2- "$1" | sed -E 's/ pid=[0-9]+( comm=.*)?$//'; }
 
 echo "TAP version 13"
-echo "1..49"
+echo "1..51"
 
 # 1. list
 "$cli" list >"$work/list" 2>&1
@@ -1070,4 +1070,48 @@ rc=$?
 ((r == 0 && g == 0 && rc == 1)) && grep -q "$d was deleted: nothing left to watch" "$work/e49"
 ok $? "PATH deleted ends a watch whose filter skips PATH itself (rc=$rc)" "$work/e49"
 
+
+# 50. --prune as root: the kernel drops what is at or below the pruned
+# directory (counted as skipped), a rename out of it is still printed, and
+# user space drops a pruned directory made anew under the same name (its
+# create and its entries: the kernel knows the old one only).
+d=$work/t50
+mkdir -p "$d/.git/objects" "$d/src"
+touch "$d/.git/HEAD"
+start_watch "$work/o50" "$work/e50" "$d" -e create,moved_to --prune "$d/.git"
+r=$?
+touch "$d/.git/objects/a" "$d/.git/b" "$d/src/c"
+mv "$d/.git/HEAD" "$d/src/HEAD"
+rm -r "$d/.git"
+mkdir -p "$d/.git"
+touch "$d/.git/d"
+stop_watch INT
+rc=$?
+events_of "$work/o50" >"$work/got50"
+printf '%s\n' "CREATE $d/src/c" "MOVED_TO $d/src/HEAD" >"$work/want50"
+skipped=$(sed -n 's/^fanfilter: kernel filter policy: seen [0-9]* skipped \([0-9]*\) .*/\1/p' "$work/e50")
+((r == 0 && rc == 0 && ${skipped:-0} >= 2)) && cmp -s "$work/want50" "$work/got50" &&
+	grep -q '^fanfilter: 2 events excluded in user space (--prune' "$work/e50"
+ok $? "--prune drops a subtree in the kernel (skipped ${skipped:-?}), keeps moves out" \
+	"$work/got50" "$work/e50"
+
+# 51. --prune without CAP_SYS_ADMIN: pruned in user space, and said so
+# (an inode mark: PATH's entries, among them the pruned directory).
+d=$work/t51
+mkdir -p "$d/.git"
+chmod -R a+rwx "$d"
+start_bg "$work/o51" "$work/e51" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$cli" watch "$d" -e create --prune "$d/.git"
+r=$?
+setpriv --reuid=65534 --regid=65534 --clear-groups \
+	sh -c 'rmdir "$1/.git" && mkdir "$1/.git" && touch "$1/b"' - "$d"
+sleep 0.3
+kill -INT "$bgpid"
+wait "$bgpid"
+rc=$?
+events_of "$work/o51" >"$work/got51"
+printf '%s\n' "CREATE $d/b" >"$work/want51"
+((r == 0 && rc == 0)) && cmp -s "$work/want51" "$work/got51" &&
+	grep -q 'prune in user space only' "$work/e51"
+ok $? "--prune without CAP_SYS_ADMIN prunes in user space" "$work/got51" "$work/e51"
 exit $((failed > 0))

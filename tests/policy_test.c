@@ -2,7 +2,8 @@
 /*
  * The "policy" filter: subtree, kind, name and actor in one attachment,
  * all of which must send an event ("files ending in .so under in/, not
- * from process X"); reconfiguration; malformed sections.
+ * from process X"); pruned directories, renames out of and into them;
+ * reconfiguration; malformed sections.
  */
 #include "fanfilter_test.h"
 #include "kselftest_harness.h"
@@ -35,14 +36,20 @@ static void policy_add(struct policy_args *p, __u32 type, const void *args,
 	p->hdr.nr_sections++;
 }
 
-static void policy_add_subtree(struct policy_args *p, int dir_fd)
+/* A section of @type (subtree or prune) with the one directory @dir_fd. */
+static void policy_add_dir(struct policy_args *p, __u32 type, int dir_fd)
 {
 	struct {
 		struct fan_subtree_args a;
 		__s32 fd;
 	} s = { { FAN_SUBTREE_ARGS_VERSION, 1 }, dir_fd };
 
-	policy_add(p, FAN_POLICY_SUBTREE, &s, sizeof(s));
+	policy_add(p, type, &s, sizeof(s));
+}
+
+static void policy_add_subtree(struct policy_args *p, int dir_fd)
+{
+	policy_add_dir(p, FAN_POLICY_SUBTREE, dir_fd);
 }
 
 /* A name section with one pattern (5 + strlen(@pattern) bytes: padded). */
@@ -164,6 +171,119 @@ TEST_F(policy, so_files_under_in_not_from_x)
 	EXPECT_EQ(1, event_names_count(&ev, "e.so", FAN_CREATE));
 }
 
+/* Like add_event_name(), and also a rename's old name (its first record). */
+static void add_event_or_rename_name(const struct fanotify_event_metadata *md,
+				     void *ctx)
+{
+	const struct fanotify_event_info_fid *fid = (const void *)(md + 1);
+	struct event_names *ev = ctx;
+	const struct file_handle *fh;
+
+	if (md->event_len <= sizeof(*md) || ev->nr >= MAX_EVENTS ||
+	    (fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME &&
+	     fid->hdr.info_type != FAN_EVENT_INFO_TYPE_OLD_DFID_NAME))
+		return;
+	fh = (const struct file_handle *)fid->handle;
+	ev->mask[ev->nr] = md->mask;
+	snprintf(ev->name[ev->nr], NAME_MAX + 1, "%s",
+		 (const char *)fh->f_handle + fh->handle_bytes);
+	ev->nr++;
+}
+
+static int mkdir_in(const char *dir, const char *name, char *path)
+{
+	snprintf(path, PATH_MAX, "%s/%s", dir, name);
+	return mkdir(path, 0755);
+}
+
+/* in/ is watched, in/.git/ and all below it is dropped, out/ too. */
+TEST_F(policy, prune_drops_pruned_subtrees)
+{
+	static struct policy_args p;
+	char git[PATH_MAX], deep[PATH_MAX], deeper[PATH_MAX];
+	struct event_names ev;
+	int git_fd;
+
+	ASSERT_EQ(0, mkdir_in(self->fs.in, ".git", git));
+	ASSERT_EQ(0, mkdir_in(git, "objects", deep));
+	git_fd = open(git, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, git_fd);
+	ASSERT_EQ(0, read_event_names(self->fan_fd, &ev));	/* the setup's */
+	policy_init(&p);
+	policy_add_subtree(&p, self->in_fd);
+	policy_add_dir(&p, FAN_POLICY_PRUNE, git_fd);
+	ASSERT_EQ(0, attach_policy(self->fan_fd, &p));
+	close(git_fd);
+
+	ASSERT_EQ(0, touch_write(self->fs.in, "kept"));
+	ASSERT_EQ(0, touch_write(git, "index"));
+	ASSERT_EQ(0, touch_write(deep, "pack"));
+	ASSERT_EQ(0, mkdir_in(deep, "ab", deeper));
+	ASSERT_EQ(0, mkdir_in(self->fs.in, ".gitx", git));
+	ASSERT_EQ(0, touch_write(self->fs.out, "outside"));
+
+	ASSERT_EQ(0, read_event_names(self->fan_fd, &ev));
+	EXPECT_EQ(2, ev.nr);
+	EXPECT_EQ(1, event_names_count(&ev, "kept", FAN_CREATE));
+	EXPECT_EQ(1, event_names_count(&ev, ".gitx", FAN_CREATE));
+}
+
+/*
+ * A rename is dropped only if both its places are pruned; moved from and
+ * moved to are placed by their own directory.
+ */
+TEST_F(policy, prune_keeps_renames_out_and_in)
+{
+	static struct policy_args p;
+	char git[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+	struct event_names ev;
+	int fan_fd, git_fd;
+
+	fan_fd = dfid_name_group(self->fs.root, FAN_CREATE | FAN_RENAME |
+				 FAN_MOVED_FROM | FAN_MOVED_TO);
+	ASSERT_LE(0, fan_fd);
+	ASSERT_EQ(0, mkdir_in(self->fs.in, ".git", git));
+	ASSERT_EQ(0, touch_write(git, "x"));
+	ASSERT_EQ(0, touch_write(git, "p"));
+	ASSERT_EQ(0, touch_write(self->fs.in, "z"));
+	git_fd = open(git, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, git_fd);
+	ASSERT_EQ(0, read_event_names(fan_fd, &ev));	/* the setup's */
+	policy_init(&p);
+	policy_add_dir(&p, FAN_POLICY_PRUNE, git_fd);
+	ASSERT_EQ(0, attach_policy(fan_fd, &p));
+	close(git_fd);
+
+	/* Out of the pruned directory: the rename and moved to are sent. */
+	snprintf(from, sizeof(from), "%s/x", git);
+	snprintf(to, sizeof(to), "%s/y", self->fs.in);
+	ASSERT_EQ(0, rename(from, to));
+	/* Within it: nothing. */
+	snprintf(from, sizeof(from), "%s/p", git);
+	snprintf(to, sizeof(to), "%s/q", git);
+	ASSERT_EQ(0, rename(from, to));
+	/* Into it: the rename and moved from are sent. */
+	snprintf(from, sizeof(from), "%s/z", self->fs.in);
+	snprintf(to, sizeof(to), "%s/z2", git);
+	ASSERT_EQ(0, rename(from, to));
+	ASSERT_EQ(0, touch_write(git, "f"));
+	ASSERT_EQ(0, touch_write(self->fs.in, "f"));
+
+	ev.nr = 0;
+	ASSERT_EQ(0, drain_events(fan_fd, add_event_or_rename_name, &ev));
+	EXPECT_EQ(5, ev.nr);
+	EXPECT_EQ(1, event_names_count(&ev, "x", FAN_RENAME));
+	EXPECT_EQ(0, event_names_count(&ev, "x", FAN_MOVED_FROM));
+	EXPECT_EQ(1, event_names_count(&ev, "y", FAN_MOVED_TO));
+	EXPECT_EQ(0, event_names_count(&ev, "p", ~0ULL));
+	EXPECT_EQ(0, event_names_count(&ev, "q", ~0ULL));
+	EXPECT_EQ(1, event_names_count(&ev, "z", FAN_RENAME));
+	EXPECT_EQ(1, event_names_count(&ev, "z", FAN_MOVED_FROM));
+	EXPECT_EQ(0, event_names_count(&ev, "z2", ~0ULL));
+	EXPECT_EQ(1, event_names_count(&ev, "f", FAN_CREATE));
+	close(fan_fd);
+}
+
 TEST_F(policy, reconfigure_swaps_all_parts)
 {
 	static struct policy_args p;
@@ -207,9 +327,16 @@ TEST_F(policy, bad_args_einval)
 	policy_add_name(&p, FAN_NAME_SUFFIX, ".so");
 	policy_add_subtree(&p, self->in_fd);
 	policy_add_exclude_tgid(&p, getpid());
+	policy_add_dir(&p, FAN_POLICY_PRUNE, self->in_fd);
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
 	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
-			     "five sections");
+			     "six sections");
+
+	policy_init(&p);
+	policy_add_dir(&p, FAN_POLICY_PRUNE, self->in_fd);
+	policy_add_dir(&p, FAN_POLICY_PRUNE, self->in_fd);
+	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
+			     "prune twice");
 
 	policy_init(&p);
 	policy_add_kind(&p, 3);
@@ -219,7 +346,7 @@ TEST_F(policy, bad_args_einval)
 	policy_init(&p);
 	policy_add_kind(&p, FAN_KIND_DIRECTORIES);
 	sec = (void *)(p.bytes + sizeof(p.hdr));
-	sec->type = 5;
+	sec->type = FAN_POLICY_PRUNE + 1;
 	expect_attach_einval(_metadata, self->fan_fd, "policy", p.bytes, p.size,
 			     "unknown type");
 

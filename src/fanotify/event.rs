@@ -183,18 +183,46 @@ impl<'a> Event<'a> {
         // SAFETY: the event's arguments are valid and this runs under
         // `rcu_read_lock()` in a filter call (type invariant); `set` is a
         // valid set that nobody changes while it is shared.
-        let place = unsafe {
-            bindings::fanotify_filter_locate(
-                set.as_raw(),
-                self.mask,
+        unsafe { locate_raw(set, self.mask, self.data, self.data_type, self.dir) }
+    }
+
+    /// Where *every* place the event names is, relative to `set`:
+    /// [`Place::Inside`] only if each of them is, [`Place::Outside`] if one
+    /// is outside. Differs from [`Self::locate`] (inside if any place is)
+    /// only for a rename, which names its old and its new place: a filter
+    /// that drops what is inside (pruning) must still send a rename out of
+    /// its directories, or into them.
+    pub fn locate_every(&self, set: &InodeSet) -> Place {
+        if self.mask & bindings::FS_RENAME == 0 || self.dir.is_null() {
+            return self.locate(set);
+        }
+        // SAFETY: as in `locate`. Without `FS_RENAME` in the mask the C
+        // rule places the moved dentry only: the rename's new place.
+        let new = unsafe {
+            locate_raw(
+                set,
+                self.mask & !bindings::FS_RENAME,
                 self.data,
                 self.data_type,
                 self.dir,
             )
         };
-        match place {
-            bindings::fanotify_filter_place_FAN_FILTER_OUTSIDE => Place::Outside,
-            bindings::fanotify_filter_place_FAN_FILTER_INSIDE => Place::Inside,
+        // SAFETY: as in `locate`; `dir`, the old parent, is a valid inode
+        // for the call (type invariant), which is what inode data is. As an
+        // inode-only event with no directory and no mask bit it is placed
+        // by its own names: the rename's old place.
+        let old = unsafe {
+            locate_raw(
+                set,
+                0,
+                self.dir.cast_const().cast(),
+                bindings::fsnotify_data_type_FSNOTIFY_EVENT_INODE as c_int,
+                ptr::null_mut(),
+            )
+        };
+        match (new, old) {
+            (Place::Inside, Place::Inside) => Place::Inside,
+            (Place::Outside, _) | (_, Place::Outside) => Place::Outside,
             _ => Place::Unknown,
         }
     }
@@ -259,5 +287,29 @@ unsafe fn qstr_bytes<'b>(q: *const bindings::qstr) -> &'b [u8] {
     unsafe {
         let len = (*q).__bindgen_anon_1.__bindgen_anon_1.len as usize;
         core::slice::from_raw_parts((*q).name, len)
+    }
+}
+
+/// `fanotify_filter_locate()` as a [`Place`].
+///
+/// # Safety
+///
+/// The arguments are valid for a filter call (`data` of type `data_type`,
+/// `dir` null or an inode), and the caller runs under `rcu_read_lock()`
+/// in such a call; nobody changes `set` while it is shared.
+unsafe fn locate_raw(
+    set: &InodeSet,
+    mask: u32,
+    data: *const c_void,
+    data_type: c_int,
+    dir: *mut bindings::inode,
+) -> Place {
+    // SAFETY: guaranteed by the safety requirements.
+    let place =
+        unsafe { bindings::fanotify_filter_locate(set.as_raw(), mask, data, data_type, dir) };
+    match place {
+        bindings::fanotify_filter_place_FAN_FILTER_OUTSIDE => Place::Outside,
+        bindings::fanotify_filter_place_FAN_FILTER_INSIDE => Place::Inside,
+        _ => Place::Unknown,
     }
 }

@@ -44,7 +44,7 @@ pub const MAX_IDS: usize = 64;
 /// `FAN_NAME_MAX_PATTERNS`: most patterns of a `name` attachment.
 pub const MAX_PATTERNS: usize = 128;
 /// Most sections of a `policy` attachment: one of each type.
-pub const MAX_SECTIONS: usize = 4;
+pub const MAX_SECTIONS: usize = 5;
 
 /// The only version of every args struct so far.
 const VERSION: u32 = 1;
@@ -90,6 +90,8 @@ const POLICY_KIND: u32 = 2;
 const POLICY_NAME: u32 = 3;
 /// `FAN_POLICY_ACTOR`.
 const POLICY_ACTOR: u32 = 4;
+/// `FAN_POLICY_PRUNE`.
+const POLICY_PRUNE: u32 = 5;
 
 /// Reads the native-endian word at byte `at` of `bytes`.
 fn word(bytes: &[u8], at: usize) -> Result<u32, ArgsError> {
@@ -474,6 +476,8 @@ pub enum PolicySection<'a> {
     Name(&'a [u8]),
     /// `FAN_POLICY_ACTOR`: for [`parse_actor`].
     Actor(&'a [u8]),
+    /// `FAN_POLICY_PRUNE`: for [`parse_subtree`] (the pruned directories).
+    Prune(&'a [u8]),
 }
 
 impl PolicySection<'_> {
@@ -484,6 +488,7 @@ impl PolicySection<'_> {
             PolicySection::Kind(_) => 0x2,
             PolicySection::Name(_) => 0x4,
             PolicySection::Actor(_) => 0x8,
+            PolicySection::Prune(_) => 0x10,
         }
     }
 }
@@ -512,6 +517,7 @@ fn split_section(bytes: &[u8]) -> Result<(PolicySection<'_>, &[u8]), ArgsError> 
         POLICY_KIND => PolicySection::Kind(payload),
         POLICY_NAME => PolicySection::Name(payload),
         POLICY_ACTOR => PolicySection::Actor(payload),
+        POLICY_PRUNE => PolicySection::Prune(payload),
         _ => return Err(ArgsError::Invalid),
     };
     Ok((section, rest))
@@ -610,6 +616,8 @@ pub struct PolicyParts<'a> {
     pub name: Option<NameArgs<'a>>,
     /// The `FAN_POLICY_ACTOR` section, as [`parse_actor`].
     pub actor: Option<ActorArgs<'a>>,
+    /// The `FAN_POLICY_PRUNE` section's directory fds, as [`parse_subtree`].
+    pub prune: Option<Words<'a>>,
 }
 
 /// Parses `struct fan_policy_args` completely: [`parse_policy`], then each
@@ -623,6 +631,7 @@ pub fn parse_policy_full(args: &[u8]) -> Result<PolicyParts<'_>, ArgsError> {
             PolicySection::Kind(payload) => parts.kind = Some(parse_kind(payload)?),
             PolicySection::Name(payload) => parts.name = Some(parse_name(payload)?),
             PolicySection::Actor(payload) => parts.actor = Some(parse_actor(payload)?),
+            PolicySection::Prune(payload) => parts.prune = Some(parse_subtree(payload)?),
         }
     }
     Ok(parts)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `policy`: the `subtree`, `kind`, `name` and `actor` filters in one
-//! attachment. An event is sent only if every given part sends it (all-of),
-//! so one group can ask for "files ending in .so under /usr/lib, not from
-//! process X". Parts are checked from the cheapest to the dearest, the
-//! ancestor walk of `subtree` last.
+//! attachment, and `prune`, directories whose subtrees are dropped. An
+//! event is sent only if every given part sends it (all-of), so one group
+//! can ask for "files ending in .so under /usr/lib, not from process X", or
+//! "everything under /src but /src/.git". Parts are checked from the
+//! cheapest to the dearest, the ancestor walks last.
 //!
 //! Args: `struct fan_policy_args` of `src/uapi/fanotify_filters.h`: a header,
 //! then sections `{ u32 type; u32 size; u8 args[size]; }`, each padded with
@@ -27,6 +28,8 @@ pub(crate) struct PolicyState {
     actors: Option<Actors>,
     names: Option<NamePatterns>,
     roots: Option<OwnedInodeSet>,
+    /// Directories whose subtrees are dropped.
+    pruned: Option<OwnedInodeSet>,
     /// The process that attached, kept across reconfigurations even when
     /// no part names actors, so that a later actor part's "self" is it.
     attacher: Arc<Process>,
@@ -44,6 +47,7 @@ impl PolicyState {
                 .transpose()?,
             names: parts.name.map(NamePatterns::from_args).transpose()?,
             roots: parts.subtree.map(root_set).transpose()?,
+            pruned: parts.prune.map(root_set).transpose()?,
             attacher,
         })
     }
@@ -56,9 +60,9 @@ pub(crate) struct Policy;
 impl Filter for Policy {
     const NAME: &'static CStr = c_str!("policy");
     const DESCRIPTION: &'static CStr =
-        c_str!("send only events that every given part (subtree, kind, name, actor) sends");
+        c_str!("send only events that every given part (subtree, kind, name, actor, prune) sends");
     const ARGS_DESCRIPTION: &'static CStr = c_str!(
-        "struct fan_policy_args { u32 version = 1; u32 nr_sections 1..4; then nr_sections { u32 type: 1 subtree, 2 kind, 3 name, 4 actor; u32 size; u8 args[size] of that filter; zero padding to 4 bytes; } }"
+        "struct fan_policy_args { u32 version = 1; u32 nr_sections 1..5; then nr_sections { u32 type: 1 subtree, 2 kind, 3 name, 4 actor, 5 prune (args of subtree); u32 size; u8 args[size] of that filter; zero padding to 4 bytes; } }"
     );
     // Root only, because it may filter by actor.
     type State = Pin<KBox<PolicyState>>;
@@ -80,7 +84,13 @@ impl Filter for Policy {
             && state
                 .roots
                 .as_ref()
-                .map_or(true, |roots| event.locate(roots) != Place::Outside);
+                .map_or(true, |roots| event.locate(roots) != Place::Outside)
+            // Dropped only if every place the event names is known to be
+            // pruned: a move out of a pruned directory is still seen.
+            && state
+                .pruned
+                .as_ref()
+                .map_or(true, |pruned| event.locate_every(pruned) != Place::Inside);
         Verdict::send_if(send)
     }
 }

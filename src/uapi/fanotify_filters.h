@@ -123,16 +123,24 @@ struct fan_actor_args {
  * followed by nr_sections sections, each a struct fan_policy_section and
  * the args of the filter its type names, padded with zeros to a multiple
  * of 4 bytes.  Each type at most once.  Root only.
+ *
+ * FAN_POLICY_PRUNE takes the args of "subtree" and drops the events on
+ * objects at or below its directories (the directories' own events too):
+ * an event is dropped only if every place it names is pruned, so a rename
+ * out of a pruned directory, or into one, is sent.  Unknown places (see
+ * "subtree") are never dropped.  Directories are kept by identity: one
+ * created later under the same name is not pruned.
  */
 #define FAN_POLICY_ARGS_VERSION	1
 #define FAN_POLICY_SUBTREE	1	/* struct fan_subtree_args */
 #define FAN_POLICY_KIND		2	/* struct fan_kind_args */
 #define FAN_POLICY_NAME		3	/* struct fan_name_args and patterns */
 #define FAN_POLICY_ACTOR	4	/* struct fan_actor_args */
+#define FAN_POLICY_PRUNE	5	/* struct fan_subtree_args */
 
 struct fan_policy_args {
 	__u32 version;		/* FAN_POLICY_ARGS_VERSION */
-	__u32 nr_sections;	/* 1 .. 4 */
+	__u32 nr_sections;	/* 1 .. 5 */
 };
 
 struct fan_policy_section {

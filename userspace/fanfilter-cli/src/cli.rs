@@ -94,6 +94,12 @@ pub struct WatchArgs {
     /// Only events at or below this directory (repeatable).
     #[arg(long, value_name = "DIR")]
     pub subtree: Vec<PathBuf>,
+    /// Drop the events at or below this directory, and on it (repeatable):
+    /// in the kernel with CAP_SYS_ADMIN (the policy filter; a rename only
+    /// if both its places are pruned), and always by path in user space,
+    /// which also catches a directory made anew under that name.
+    #[arg(long, value_name = "DIR")]
+    pub prune: Vec<PathBuf>,
     /// Only entry names matching: NAME or exact:NAME, prefix:TEXT or TEXT*,
     /// suffix:TEXT or *TEXT (repeatable).
     #[arg(long, value_name = "PATTERN", conflicts_with = "exclude_name")]
@@ -203,7 +209,7 @@ pub struct WatchArgs {
     /// watch; --subtree gives it its directories; root).
     #[arg(long, value_name = "FILE.bpf.o",
           conflicts_with_all = ["name", "exclude_name", "dirs_only", "files_only", "pid",
-                                "uid", "exclude_pid", "exclude_uid", "not_self"])]
+                                "uid", "exclude_pid", "exclude_uid", "not_self", "prune"])]
     pub bpf: Option<PathBuf>,
 }
 

@@ -436,8 +436,14 @@ const FILE_EVENTS: u64 = libc::FAN_ACCESS
     | libc::FAN_MOVE_SELF;
 
 /// The filter for the criteria of a watch: none, one, or "policy".
-fn watch_filter(a: &WatchArgs, whole_fs: bool) -> Result<Option<Box<dyn FilterSpec>>, Failure> {
+/// `prune`: the --prune directories, if the kernel is to prune them.
+fn watch_filter(
+    a: &WatchArgs,
+    whole_fs: bool,
+    prune: Option<&[PathBuf]>,
+) -> Result<Option<Box<dyn FilterSpec>>, Failure> {
     let subtree = subtree_arg(a, whole_fs)?;
+    let prune = prune.map(Subtree::open).transpose()?;
     let kind = if a.dirs_only {
         Some(Kind::Directories)
     } else if a.files_only {
@@ -468,14 +474,32 @@ fn watch_filter(a: &WatchArgs, whole_fs: bool) -> Result<Option<Box<dyn FilterSp
         + kind.is_some() as u32
         + name.is_some() as u32
         + actor.is_some() as u32;
-    Ok(match (parts, subtree, kind, name, actor) {
-        (0, ..) => None,
-        (1, Some(s), ..) => Some(Box::new(s)),
-        (1, _, Some(k), ..) => Some(Box::new(k)),
-        (1, _, _, Some(n), _) => Some(Box::new(n)),
-        (1, _, _, _, Some(a)) => Some(Box::new(a)),
-        (_, s, k, n, a) => Some(Box::new(Policy::new(s, k, n, a)?)),
+    Ok(match (parts, subtree, kind, name, actor, prune) {
+        (0, .., None) => None,
+        (0, .., Some(p)) => Some(Box::new(Policy::pruning(p))),
+        (1, Some(s), .., None) => Some(Box::new(s)),
+        (1, _, Some(k), .., None) => Some(Box::new(k)),
+        (1, _, _, Some(n), _, None) => Some(Box::new(n)),
+        (1, _, _, _, Some(a), None) => Some(Box::new(a)),
+        (_, s, k, n, a, None) => Some(Box::new(Policy::new(s, k, n, a)?)),
+        (_, s, k, n, a, Some(p)) => Some(Box::new(Policy::new(s, k, n, a)?.prune(p))),
     })
+}
+
+/// Whether the watch's kernel filter can only skip events by place
+/// (subtree, prune): it then sends every move a directory cache needs
+/// (moves within pruned directories are dropped, but so is every path
+/// below them, in user space too).
+fn filters_by_place_only(a: &WatchArgs) -> bool {
+    a.name.is_empty()
+        && a.exclude_name.is_empty()
+        && !a.dirs_only
+        && !a.files_only
+        && a.pid.is_empty()
+        && a.uid.is_empty()
+        && a.exclude_pid.is_empty()
+        && a.exclude_uid.is_empty()
+        && !a.not_self
 }
 
 /// Detach (if attached) and report the counters and overflows.
@@ -512,7 +536,7 @@ fn finish(
 }
 
 fn watch(a: WatchArgs) -> Result<(), Failure> {
-    let paths = PathFilter::new(&a.exclude, &a.include)?;
+    let mut paths = PathFilter::new(&a.exclude, &a.include)?;
     let format = a.format();
     format.check().map_err(|e| fail(EXIT_USAGE, e))?;
     // A duration that a deadline can be made of, or a bad command line.
@@ -567,6 +591,20 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         .map(|p| std::fs::canonicalize(p).map_err(|e| io_fail(&p.display().to_string(), e)))
         .collect::<Result<Vec<_>, _>>()?;
     let subtree = check_subtrees(&a, &watched, &meta)?;
+    // --prune: directories, named as the kernel names them.
+    let pruned = a
+        .prune
+        .iter()
+        .map(|p| match std::fs::canonicalize(p) {
+            Ok(c) if c.is_dir() => Ok(c),
+            Ok(_) => Err(fail(
+                EXIT_BAD_ARGS,
+                format!("--prune {}: not a directory", p.display()),
+            )),
+            Err(e) => Err(io_fail(&format!("--prune {}", p.display()), e)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    paths.prune.clone_from(&pruned);
     // -o FILE: appended to, as inotifywait does (once PATH is known good).
     let outfile = match &a.outfile {
         Some(f) => Some(
@@ -609,8 +647,15 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             let roots = subtree_arg(&a, !inode_mark)?;
             Some(Box::new(BpfFilter::new(&b.names()[0], roots)?))
         }
-        None => watch_filter(&a, !inode_mark)?,
+        None => watch_filter(
+            &a,
+            !inode_mark,
+            (capable && !pruned.is_empty()).then_some(&pruned),
+        )?,
     };
+    if !pruned.is_empty() && !capable && !a.quiet {
+        say!("fanfilter: --prune in user space only (pruning in the kernel needs CAP_SYS_ADMIN)");
+    }
     // PATH itself deleted or moved away: said, and the watch ends (below).
     let self_events = libc::FAN_DELETE_SELF | libc::FAN_MOVE_SELF;
     let requested = a.events.iter().fold(0, |m, e| m | e.mask());
@@ -627,8 +672,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     // if either parent is inside) could skip one.  Moves only asked for
     // the cache are not printed.
     let shown = mask;
-    let cache_directories =
-        is_dir && bpf.is_none() && filter.as_ref().map_or(true, |f| f.name() == "subtree");
+    let cache_directories = is_dir && bpf.is_none() && filters_by_place_only(&a);
     let mask = if cache_directories {
         mask | libc::FAN_MOVED_FROM | libc::FAN_MOVED_TO
     } else {
@@ -927,7 +971,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                 say!("fanfilter: stopped with events still queued: they were not read");
             }
             if excluded > 0 && !a.quiet {
-                say!("fanfilter: {excluded} events excluded in user space (--exclude, --include)");
+                say!("fanfilter: {excluded} events excluded in user space (--prune, --exclude, --include)");
             }
             if a.count && write_error.is_none() {
                 // The signal that stopped us is taken, so that another one
@@ -1013,11 +1057,12 @@ impl Counts {
     }
 }
 
-/// `--exclude` and `--include`: regular expressions on full paths, in
-/// user space (after the kernel's filters).
+/// `--exclude` and `--include`: regular expressions on full paths, and
+/// the `--prune` directories, in user space (after the kernel's filters).
 struct PathFilter {
     exclude: Vec<regex::bytes::Regex>,
     include: Vec<regex::bytes::Regex>,
+    prune: Vec<PathBuf>,
 }
 
 impl PathFilter {
@@ -1033,18 +1078,21 @@ impl PathFilter {
         Ok(PathFilter {
             exclude: compile(exclude, "--exclude")?,
             include: compile(include, "--include")?,
+            prune: Vec::new(),
         })
     }
 
-    /// Whether an event with these paths is printed: a path that matches
-    /// an --exclude fails, and so does one that matches no --include (if
-    /// any are given); a rename passes if either of its places does; an
-    /// event whose place is unknown passes (it is never lost).
+    /// Whether an event with these paths is printed: a path at or below a
+    /// pruned directory fails, so does one that matches an --exclude, and
+    /// one that matches no --include (if any are given); a rename passes
+    /// if either of its places does; an event whose place is unknown
+    /// passes (it is never lost).
     fn passes(&self, path: Option<&Path>, new_path: Option<&Path>) -> bool {
         use std::os::unix::ffi::OsStrExt;
         let one = |p: &Path| {
             let b = p.as_os_str().as_bytes();
-            !self.exclude.iter().any(|r| r.is_match(b))
+            !self.prune.iter().any(|d| p.starts_with(d))
+                && !self.exclude.iter().any(|r| r.is_match(b))
                 && (self.include.is_empty() || self.include.iter().any(|r| r.is_match(b)))
         };
         path.map_or(true, one) || new_path.is_some_and(one)
@@ -1137,6 +1185,22 @@ mod tests {
         assert!(f.passes(Some(Path::new("/a/b.rs")), None));
         assert!(!f.passes(Some(Path::new("/a/b.c")), None));
         assert!(PathFilter::new(&["(".into()], &[]).is_err());
+    }
+
+    #[test]
+    fn prune_by_components() {
+        let mut f = PathFilter::new(&[], &[]).unwrap();
+        f.prune = vec!["/r/.git".into()];
+        assert!(!f.passes(Some(Path::new("/r/.git")), None));
+        assert!(!f.passes(Some(Path::new("/r/.git/objects/ab")), None));
+        // A name that only starts like it is not below it.
+        assert!(f.passes(Some(Path::new("/r/.gitignore")), None));
+        assert!(f.passes(Some(Path::new("/r/x")), None));
+        // A rename out of or into it passes; within it does not.
+        assert!(f.passes(Some(Path::new("/r/.git/x")), Some(Path::new("/r/x"))));
+        assert!(f.passes(Some(Path::new("/r/x")), Some(Path::new("/r/.git/x"))));
+        assert!(!f.passes(Some(Path::new("/r/.git/p")), Some(Path::new("/r/.git/q"))));
+        assert!(f.passes(None, None));
     }
 
     #[test]

@@ -412,14 +412,15 @@ impl FilterSpec for Guard {
     }
 }
 
-/// "policy": several of subtree, kind, name and actor; an event is sent
-/// only if every part sends it.
+/// "policy": several of subtree, kind, name and actor, and directories to
+/// prune; an event is sent only if every part sends it.
 #[derive(Debug, Default)]
 pub struct Policy {
     subtree: Option<Subtree>,
     kind: Option<Kind>,
     name: Option<Name>,
     actor: Option<Actor>,
+    prune: Option<Subtree>,
 }
 
 impl Policy {
@@ -434,6 +435,7 @@ impl Policy {
             kind,
             name,
             actor,
+            prune: None,
         };
         if p.parts() == 0 {
             return Err(ArgsError::Policy(
@@ -443,11 +445,27 @@ impl Policy {
         Ok(p)
     }
 
+    /// A policy that only drops the events at or below `dirs` (and on
+    /// them); a rename only if both its places are.
+    pub fn pruning(dirs: Subtree) -> Self {
+        Policy {
+            prune: Some(dirs),
+            ..Policy::default()
+        }
+    }
+
+    /// This policy, and the events at or below `dirs` dropped.
+    pub fn prune(mut self, dirs: Subtree) -> Self {
+        self.prune = Some(dirs);
+        self
+    }
+
     fn parts(&self) -> usize {
         self.subtree.is_some() as usize
             + self.kind.is_some() as usize
             + self.name.is_some() as usize
             + self.actor.is_some() as usize
+            + self.prune.is_some() as usize
     }
 }
 
@@ -480,6 +498,9 @@ impl FilterSpec for Policy {
         }
         if let Some(a) = &self.actor {
             section(out, FAN_POLICY_ACTOR, |o| a.encode_into(o));
+        }
+        if let Some(p) = &self.prune {
+            section(out, FAN_POLICY_PRUNE, |o| p.encode_into(o));
         }
     }
 }

@@ -87,9 +87,12 @@ fn ioctl_args(name: &str, bytes: &[u8]) -> FanotifyFilterArgs {
             bytes.as_ptr() as u64
         },
     };
-    // Filter names are short ASCII constants of this crate.
+    // Filter names are short ASCII constants of this crate, or checked
+    // by `BpfFilter::new`; `name` is C's `char[]`.
     let n = name.len().min(FAN_FILTER_NAME_MAX - 1);
-    a.name[..n].copy_from_slice(&name.as_bytes()[..n]);
+    for (c, &b) in a.name.iter_mut().zip(&name.as_bytes()[..n]) {
+        *c = b as libc::c_char;
+    }
     a
 }
 

@@ -260,3 +260,36 @@ fn bpf_filter_takes_no_args_or_subtree_shaped_roots() {
     assert!(BpfFilter::new(&"x".repeat(FAN_FILTER_NAME_MAX), None).is_err());
     assert!(BpfFilter::new(&"x".repeat(FAN_FILTER_NAME_MAX - 1), None).is_ok());
 }
+
+#[test]
+fn policy_prune_section_carries_the_pruned_directories() {
+    let pruned = dirs(2);
+    let fds: Vec<u32> = pruned.iter().map(|f| f.as_raw_fd() as u32).collect();
+    let only = Policy::pruning(Subtree::new(pruned).unwrap());
+    assert_eq!(
+        words(&only.encode()),
+        [
+            FAN_POLICY_ARGS_VERSION,
+            1,
+            FAN_POLICY_PRUNE,
+            16,
+            FAN_SUBTREE_ARGS_VERSION,
+            2,
+            fds[0],
+            fds[1]
+        ]
+    );
+    // After the other parts, so the kernel walks for it last.
+    let root = dirs(1);
+    let root_fd = root[0].as_raw_fd() as u32;
+    let both = Policy::new(Some(Subtree::new(root).unwrap()), None, None, None)
+        .unwrap()
+        .prune(Subtree::new(dirs(1)).unwrap());
+    let w = words(&both.encode());
+    assert_eq!(&w[..2], &[FAN_POLICY_ARGS_VERSION, 2]);
+    assert_eq!(
+        &w[2..7],
+        &[FAN_POLICY_SUBTREE, 12, FAN_SUBTREE_ARGS_VERSION, 1, root_fd]
+    );
+    assert_eq!(&w[7..10], &[FAN_POLICY_PRUNE, 12, FAN_SUBTREE_ARGS_VERSION]);
+}

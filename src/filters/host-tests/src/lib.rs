@@ -288,6 +288,7 @@ mod support {
                 Kind(p) => (2, p.to_vec()),
                 Name(p) => (3, p.to_vec()),
                 Actor(p) => (4, p.to_vec()),
+                Prune(p) => (5, p.to_vec()),
             })
             .collect();
         assert_eq!(v.len(), args.nr_sections());
@@ -306,6 +307,7 @@ mod support {
         pub kind: Option<KindArg>,
         pub name: Option<Name>,
         pub actor: Option<Actor>,
+        pub prune: Option<Vec<i32>>,
     }
 
     impl Parts {
@@ -315,6 +317,7 @@ mod support {
                 kind: parts.kind,
                 name: parts.name.as_ref().map(Name::of),
                 actor: parts.actor.as_ref().map(Actor::of),
+                prune: parts.prune.as_ref().map(i32s),
             }
         }
     }
@@ -458,7 +461,7 @@ mod support {
     pub fn ref_policy(b: &[u8]) -> Option<Sections> {
         let version = rd(b, 0)?;
         let n = rd(b, 4)?;
-        if version != 1 || n == 0 || n > 4 {
+        if version != 1 || n == 0 || n > 5 {
             return None;
         }
         let mut at: u64 = 8;
@@ -474,7 +477,7 @@ mod support {
             if b[end as usize..padded as usize].iter().any(|&x| x != 0) {
                 return None;
             }
-            if !(1..=4).contains(&ty) || sections.iter().any(|(t, _)| *t == ty) {
+            if !(1..=5).contains(&ty) || sections.iter().any(|(t, _)| *t == ty) {
                 return None;
             }
             sections.push((ty, b[(at + 8) as usize..end as usize].to_vec()));
@@ -494,6 +497,7 @@ mod support {
                 2 => parts.kind = Some(ref_kind(&payload)?),
                 3 => parts.name = Some(ref_name(&payload)?),
                 4 => parts.actor = Some(ref_actor(&payload)?),
+                5 => parts.prune = Some(ref_subtree(&payload)?),
                 _ => unreachable!(),
             }
         }
@@ -1126,7 +1130,13 @@ mod unit {
         let kind = kind_args(2);
         let name = name_args(0, &[(3, b".so")]);
         let actor = actor_args(3, &[], &[]);
-        for (ty, payload) in [(1, &subtree), (2, &kind), (3, &name), (4, &actor)] {
+        for (ty, payload) in [
+            (1, &subtree),
+            (2, &kind),
+            (3, &name),
+            (4, &actor),
+            (5, &subtree),
+        ] {
             let args = policy_args(&[(ty, payload)]);
             let p = parse_policy(&args).unwrap();
             assert_eq!(p.nr_sections(), 1);
@@ -1134,7 +1144,8 @@ mod unit {
                 1 => PolicySection::Subtree(payload),
                 2 => PolicySection::Kind(payload),
                 3 => PolicySection::Name(payload),
-                _ => PolicySection::Actor(payload),
+                4 => PolicySection::Actor(payload),
+                _ => PolicySection::Prune(payload),
             };
             assert_eq!(p.sections().collect::<Vec<_>>(), [want]);
             let parts = Parts::of(&parse_policy_full(&args).unwrap());
@@ -1143,25 +1154,34 @@ mod unit {
                 1 => want.subtree = Some(vec![3, 4]),
                 2 => want.kind = Some(KindArg::NonDirectories),
                 3 => want.name = Some(Name::of(&parse_name(&name).unwrap())),
-                _ => want.actor = Some(Actor::of(&parse_actor(&actor).unwrap())),
+                4 => want.actor = Some(Actor::of(&parse_actor(&actor).unwrap())),
+                _ => want.prune = Some(vec![3, 4]),
             }
             assert_eq!(parts, want);
         }
     }
 
     #[test]
-    fn policy_all_four() {
+    fn policy_all_five() {
         let subtree = subtree_args(&[9]);
+        let prune = subtree_args(&[10, 11]);
         let kind = kind_args(1);
         let name = name_args(1, &[(1, b"core"), (2, b".#")]);
         let actor = actor_args(0, &[42], &[1000]);
-        let args = policy_args(&[(4, &actor), (3, &name), (2, &kind), (1, &subtree)]);
+        let args = policy_args(&[
+            (4, &actor),
+            (5, &prune),
+            (3, &name),
+            (2, &kind),
+            (1, &subtree),
+        ]);
         let p = parse_policy(&args).unwrap();
-        assert_eq!(p.nr_sections(), 4);
+        assert_eq!(p.nr_sections(), 5);
         assert_eq!(
             p.sections().collect::<Vec<_>>(),
             [
                 PolicySection::Actor(&actor),
+                PolicySection::Prune(&prune),
                 PolicySection::Name(&name),
                 PolicySection::Kind(&kind),
                 PolicySection::Subtree(&subtree),
@@ -1186,6 +1206,7 @@ mod unit {
                     tgids: vec![42],
                     uids: vec![1000],
                 }),
+                prune: Some(vec![10, 11]),
             }
         );
     }
@@ -1272,7 +1293,13 @@ mod unit {
         // Each type twice, next to each other or not.
         let name = name_args(0, &[(1, b"a")]);
         let actor = actor_args(3, &[], &[]);
-        let each: [(u32, &[u8]); 4] = [(1, &subtree), (2, &kind), (3, &name), (4, &actor)];
+        let each: [(u32, &[u8]); 5] = [
+            (1, &subtree),
+            (2, &kind),
+            (3, &name),
+            (4, &actor),
+            (5, &subtree),
+        ];
         for (ty, payload) in each {
             refused(
                 parse_policy(&policy_args(&[(ty, payload), (ty, payload)])),
@@ -1288,19 +1315,20 @@ mod unit {
             parse_policy(&policy_args(&[(2, &kind), (2, &kind_args(2))])),
             "kind twice, differing",
         );
-        // Five sections: one is a duplicate whatever they are.
-        let five: [(u32, &[u8]); 5] = [
+        // Six sections: one is a duplicate whatever they are.
+        let six: [(u32, &[u8]); 6] = [
             (1, &subtree),
             (2, &kind),
             (3, &kind),
             (4, &kind),
+            (5, &subtree),
             (2, &kind),
         ];
-        refused(parse_policy(&policy_args(&five)), "five sections");
-        let four: Vec<u8> = five[..4].iter().flat_map(|(t, p)| section(*t, p)).collect();
+        refused(parse_policy(&policy_args(&six)), "six sections");
+        let five: Vec<u8> = six[..5].iter().flat_map(|(t, p)| section(*t, p)).collect();
         refused(
-            parse_policy(&policy_raw(1, 5, &four)),
-            "nr 5, four sections",
+            parse_policy(&policy_raw(1, 6, &five)),
+            "nr 6, five sections",
         );
         refused(
             parse_policy(&policy_raw(1, 2, &section(2, &kind))),
@@ -1311,7 +1339,7 @@ mod unit {
             parse_policy(&policy_raw(1, 1, &two)),
             "a section not counted",
         );
-        for ty in [0, 5, 6, 0x100, 0x8000_0001, u32::MAX] {
+        for ty in [0, 6, 7, 0x100, 0x8000_0001, u32::MAX] {
             refused(
                 parse_policy(&policy_args(&[(ty, &kind)])),
                 &format!("type {ty:#x}"),
@@ -1748,11 +1776,11 @@ mod random {
     /// 1 to 4 sections of distinct types in random order; when `odd`, one
     /// payload is odd or mutated (well framed, maybe invalid).
     fn gen_policy(rng: &mut Rng, odd: bool) -> Vec<u8> {
-        let mut types = vec![1u32, 2, 3, 4];
+        let mut types = vec![1u32, 2, 3, 4, 5];
         for i in (1..types.len()).rev() {
             types.swap(i, rng.below(i + 1));
         }
-        types.truncate(1 + rng.below(4));
+        types.truncate(1 + rng.below(5));
         let odd_one = if odd {
             rng.below(types.len())
         } else {
@@ -1764,7 +1792,7 @@ mod random {
             .map(|(i, ty)| {
                 let odd = i == odd_one && rng.one_in(2);
                 match ty {
-                    1 => gen_subtree(rng, odd),
+                    1 | 5 => gen_subtree(rng, odd),
                     2 => gen_kind(rng, odd),
                     3 => gen_name(rng, odd),
                     _ => gen_actor(rng, odd),
@@ -1993,7 +2021,7 @@ mod random {
                 let full = parse_policy_full(input).ok().map(|p| Parts::of(&p));
                 assert_eq!(full, ref_policy_full(input), "{input:02x?}");
                 let each = sections.iter().all(|(ty, p)| match ty {
-                    1 => parse_subtree(p).is_ok(),
+                    1 | 5 => parse_subtree(p).is_ok(),
                     2 => parse_kind(p).is_ok(),
                     3 => parse_name(p).is_ok(),
                     _ => parse_actor(p).is_ok(),
