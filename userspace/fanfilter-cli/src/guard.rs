@@ -423,7 +423,7 @@ fn reload(fan: &Fanotify, a: &GuardArgs, config: &mut Config) -> Result<Vec<Stri
         // dead once it has): once more without it, before its number can
         // name anyone else.
         match reconfigure(fan.as_fd(), &config.spec()?) {
-            Err(e) if e.errno == libc::ESRCH => continue,
+            Err(e) if e.errno == fanfilter::Errno::ESRCH => continue,
             r => r?,
         }
         if config.exempt.iter().all(Exempt::alive) {

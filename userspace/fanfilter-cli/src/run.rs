@@ -49,7 +49,7 @@ pub(crate) fn fail(code: i32, message: impl Into<String>) -> Failure {
 
 impl From<FilterError> for Failure {
     fn from(e: FilterError) -> Self {
-        let code = match e.errno {
+        let code = match e.errno as i32 {
             libc::ENOENT | libc::ENOTTY => EXIT_NO_FILTERS,
             libc::EPERM | libc::EACCES => EXIT_PERMISSION,
             libc::EINVAL | libc::E2BIG | libc::ESRCH | libc::EBADF => EXIT_BAD_ARGS,

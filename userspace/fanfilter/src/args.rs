@@ -8,6 +8,7 @@
 //! filesystem?) it still decides.
 
 use crate::uapi::*;
+use crate::Errno;
 use std::ffi::CString;
 use std::fmt;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -32,8 +33,8 @@ pub enum ArgsError {
     NotSelfNeedsExclude,
     /// A policy with no part, or a part given twice.
     Policy(&'static str),
-    /// A root directory could not be opened.
-    Open { path: PathBuf, errno: i32 },
+    /// A root directory could not be opened (the errno is the `source()`).
+    Open { path: PathBuf, errno: Errno },
 }
 
 impl fmt::Display for ArgsError {
@@ -57,17 +58,21 @@ impl fmt::Display for ArgsError {
                 "--not-self without --pid/--uid only makes sense as an exclusion"
             ),
             ArgsError::Policy(why) => write!(f, "policy: {why}"),
-            ArgsError::Open { path, errno } => write!(
-                f,
-                "{}: {}",
-                path.display(),
-                std::io::Error::from_raw_os_error(*errno)
-            ),
+            ArgsError::Open { path, errno } => {
+                write!(f, "{}: {}", path.display(), std::io::Error::from(*errno))
+            }
         }
     }
 }
 
-impl std::error::Error for ArgsError {}
+impl std::error::Error for ArgsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ArgsError::Open { errno, .. } => Some(errno),
+            _ => None,
+        }
+    }
+}
 
 fn count(what: &'static str, got: usize, min: usize, max: usize) -> Result<(), ArgsError> {
     if got < min || got > max {
@@ -110,7 +115,7 @@ pub fn open_dir(path: &Path) -> Result<OwnedFd, ArgsError> {
         path: path.to_path_buf(),
         errno,
     };
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| err(libc::EINVAL))?;
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| err(Errno::EINVAL))?;
     // SAFETY: `c` is a NUL-terminated string that outlives the call.
     let fd = unsafe {
         libc::open(
@@ -119,9 +124,7 @@ pub fn open_dir(path: &Path) -> Result<OwnedFd, ArgsError> {
         )
     };
     if fd < 0 {
-        return Err(err(std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(0)));
+        return Err(err(Errno::last()));
     }
     // SAFETY: `fd` was just opened and is owned by nobody else.
     Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })

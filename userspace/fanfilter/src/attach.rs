@@ -2,6 +2,7 @@
 
 use crate::args::FilterSpec;
 use crate::uapi::*;
+use crate::Errno;
 use std::fmt;
 use std::os::fd::{AsFd, AsRawFd};
 
@@ -13,19 +14,20 @@ pub enum Op {
     Detach,
 }
 
-/// A failed ioctl, with the errno and what the caller can do about it.
+/// A failed ioctl, with the errno (also its `source()`) and what the
+/// caller can do about it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct FilterError {
     pub op: Op,
     pub filter: String,
-    pub errno: i32,
+    pub errno: Errno,
 }
 
 impl FilterError {
     /// What to fix, for the errnos the kernel documents.
     pub fn hint(&self) -> String {
         let name = &self.filter;
-        match (self.op, self.errno) {
+        match (self.op, self.errno as i32) {
             (Op::Attach, libc::ENOENT) => format!(
                 "no filter named '{name}': is the module loaded? see /sys/fs/fanotify/filters"
             ),
@@ -51,7 +53,7 @@ impl FilterError {
                 "the arguments of '{name}' exceed {FAN_FILTER_ARGS_MAX} bytes"
             ),
             (_, libc::ENOMEM) => "out of memory (or over the memory cgroup's limit)".into(),
-            _ => std::io::Error::from_raw_os_error(self.errno).to_string(),
+            _ => self.errno.desc().to_string(),
         }
     }
 }
@@ -68,12 +70,16 @@ impl fmt::Display for FilterError {
             "cannot {what} filter '{}': {} ({})",
             self.filter,
             self.hint(),
-            std::io::Error::from_raw_os_error(self.errno)
+            std::io::Error::from(self.errno)
         )
     }
 }
 
-impl std::error::Error for FilterError {}
+impl std::error::Error for FilterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.errno)
+    }
+}
 
 /// The ioctl argument for `spec`, pointing into `bytes`.
 fn ioctl_args(name: &str, bytes: &[u8]) -> FanotifyFilterArgs {
@@ -125,7 +131,7 @@ fn set_filter(fan: impl AsFd, op: Op, spec: &dyn FilterSpec) -> Result<(), Filte
     ret.map(drop).map_err(|e| FilterError {
         op,
         filter: spec.name().into(),
-        errno: e as i32,
+        errno: e,
     })
 }
 
@@ -147,6 +153,6 @@ pub fn detach(fan: impl AsFd) -> Result<(), FilterError> {
         .map_err(|e| FilterError {
             op: Op::Detach,
             filter: String::new(),
-            errno: e as i32,
+            errno: e,
         })
 }

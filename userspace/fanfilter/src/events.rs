@@ -336,8 +336,8 @@ impl<'f> EventReader<'f> {
 
     /// Read what is queued: `Ok(None)` when nothing is (`EAGAIN`), an empty
     /// list after a signal, else the events.  A malformed buffer is
-    /// `InvalidData`, its fds closed.
-    pub fn read(&mut self) -> std::io::Result<Option<Vec<OwnedEvent<'_>>>> {
+    /// [`ReadError::Malformed`], its fds closed.
+    pub fn read(&mut self) -> Result<Option<Vec<OwnedEvent<'_>>>, ReadError> {
         // SAFETY: `buf` is valid for writes of its length.
         let n = unsafe {
             libc::read(
@@ -351,14 +351,127 @@ impl<'f> EventReader<'f> {
             return match e.kind() {
                 std::io::ErrorKind::WouldBlock => Ok(None),
                 std::io::ErrorKind::Interrupted => Ok(Some(Vec::new())),
-                _ => Err(e),
+                _ => Err(ReadError::Io(e)),
             };
         }
         // SAFETY: `fan` is a fanotify fd (checked in `new`): the kernel just
         // installed every fd that these bytes name, for this process alone.
         unsafe { take_events(&self.buf[..n as usize]) }
             .map(Some)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            .map_err(ReadError::Malformed)
+    }
+
+    /// The events, one at a time and resolved by `resolver`: blocks (in
+    /// `poll()`) while none is queued, retries after a signal, and ends
+    /// after the first error, which it yields.
+    pub fn events(self, resolver: Resolver) -> Events<'f> {
+        Events {
+            reader: self,
+            resolver,
+            queued: std::collections::VecDeque::new(),
+            failed: false,
+        }
+    }
+}
+
+/// Why reading events failed.
+#[derive(Debug)]
+pub enum ReadError {
+    /// read(2) or poll(2) failed (the `source()`).
+    Io(std::io::Error),
+    /// The kernel's buffer does not hold what it documents (the
+    /// `source()`); the fds it carried were closed.
+    Malformed(ParseError),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(_) => write!(f, "cannot read fanotify events"),
+            ReadError::Malformed(_) => write!(f, "the kernel's event buffer is malformed"),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::Io(e) => Some(e),
+            ReadError::Malformed(e) => Some(e),
+        }
+    }
+}
+
+impl From<ReadError> for std::io::Error {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Io(e) => e,
+            ReadError::Malformed(e) => std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        }
+    }
+}
+
+/// An iterator of resolved events, from [`EventReader::events`]: each
+/// owns its fd, if it has one.
+pub struct Events<'f> {
+    reader: EventReader<'f>,
+    resolver: Resolver,
+    queued: std::collections::VecDeque<Event>,
+    failed: bool,
+}
+
+impl Events<'_> {
+    /// The resolver, e.g. to tell it a path ([`Resolver::know`]).
+    pub fn resolver(&mut self) -> &mut Resolver {
+        &mut self.resolver
+    }
+
+    /// Read one batch into `queued`; `Ok(false)` if nothing was queued.
+    fn fill(&mut self) -> Result<bool, ReadError> {
+        let Some(mut batch) = self.reader.read()? else {
+            return Ok(false);
+        };
+        for ev in batch.iter_mut() {
+            self.queued.push_back(self.resolver.event(ev));
+        }
+        Ok(true)
+    }
+
+    /// Wait until the fanotify fd is readable.
+    fn wait(&self) -> Result<(), ReadError> {
+        let mut pfd = libc::pollfd {
+            fd: self.reader.fan.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is one valid pollfd for the call.
+        if unsafe { libc::poll(&mut pfd, 1, -1) } < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(ReadError::Io(e));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for Events<'_> {
+    type Item = Result<Event, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.queued.is_empty() && !self.failed {
+            // A blocking fd blocks in read(); a non-blocking one in poll().
+            let r = match self.fill() {
+                Ok(true) => Ok(()),
+                Ok(false) => self.wait(),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = r {
+                self.failed = true;
+                return Some(Err(e));
+            }
+        }
+        self.queued.pop_front().map(Ok)
     }
 }
 

@@ -11,7 +11,33 @@
 //!   loaded and registered as filter types.
 //!
 //! fanotify itself (`fanotify_init`, `fanotify_mark`, permission responses)
-//! is `nix`'s `nix::sys::fanotify`, re-exported as [`fanotify`].
+//! is `nix`'s `nix::sys::fanotify`, re-exported as [`fanotify`]; errnos are
+//! [`Errno`], nix's too.
+//!
+//! Errors are typed ([`attach::FilterError`], [`args::ArgsError`],
+//! [`events::ReadError`], [`events::ParseError`]), and each that wraps an
+//! errno or an I/O error gives it as its [`std::error::Error::source`].
+
+//! Reading a group's events, resolved to paths:
+//!
+//! ```no_run
+//! use fanfilter::events::{Event, EventReader, Resolver};
+//! use std::os::fd::{AsFd, OwnedFd};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let fan: OwnedFd = std::fs::File::open("/dev/null")?.into();
+//! // `fan`: a group made with fanotify_init(FAN_REPORT_DFID_NAME), marked.
+//! let mut resolver = Resolver::new(std::fs::File::open("/srv")?.into());
+//! resolver.know("/srv".as_ref())?;
+//! for event in EventReader::new(fan.as_fd(), 64 * 1024)?.events(resolver) {
+//!     match event? {
+//!         Event::Object { mask, path, .. } => println!("{mask:#x} {path:?}"),
+//!         Event::Overflow => eprintln!("events were lost"),
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod args;
 pub mod attach;
@@ -21,4 +47,5 @@ pub mod events;
 pub mod sysfs;
 pub mod uapi;
 
+pub use nix::errno::Errno;
 pub use nix::sys::fanotify;

@@ -3,6 +3,7 @@
 
 use fanfilter::args::*;
 use fanfilter::uapi::*;
+use fanfilter::Errno;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 fn words(b: &[u8]) -> Vec<u32> {
@@ -56,17 +57,24 @@ fn subtree_refuses_no_roots_too_many_roots_and_non_directories() {
     assert!(matches!(
         Subtree::open(&["/proc/self/status"]),
         Err(ArgsError::Open {
-            errno: libc::ENOTDIR,
+            errno: Errno::ENOTDIR,
             ..
         })
     ));
+    let e = Subtree::open(&["/no/such/dir"]).unwrap_err();
     assert!(matches!(
-        Subtree::open(&["/no/such/dir"]),
-        Err(ArgsError::Open {
-            errno: libc::ENOENT,
+        e,
+        ArgsError::Open {
+            errno: Errno::ENOENT,
             ..
-        })
+        }
     ));
+    // The errno is the error's source, for error reporters that walk
+    // the chain.
+    use std::error::Error;
+    let source = e.source().expect("an errno source");
+    assert_eq!(source.downcast_ref::<Errno>(), Some(&Errno::ENOENT));
+    assert!(ArgsError::BadTgid(0).source().is_none());
 }
 
 #[test]
