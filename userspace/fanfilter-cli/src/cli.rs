@@ -281,6 +281,12 @@ pub struct GuardArgs {
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Deny nothing: report each open that the guard would deny (AUDIT
+    /// lines, with their paths), to try a configuration before enforcing
+    /// it.  No permission event is asked for: nothing waits on this
+    /// process.
+    #[arg(long)]
+    pub audit: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

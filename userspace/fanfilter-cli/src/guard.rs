@@ -1,5 +1,8 @@
 //! `fanfilter guard`: the kernel's guard filter answers every permission
 //! event; this process only reports denials and keeps the group healthy.
+//! With `--audit` nothing is denied: a notification group with the same
+//! decision as a policy filter (the directories, not the exempt) reports
+//! the opens that would be.
 //!
 //! Rules that keep a guard from hanging the system: the fanotify fd is
 //! polled at all times and every permission event that reaches the queue
@@ -8,18 +11,19 @@
 //! pending, as fanotify does for a daemon that exits).
 
 use crate::cli::GuardArgs;
-use crate::output::{counters_text, escaped, json_str, now, paths_list};
+use crate::output::{counters_text, escaped, json_path, json_str, now, path_text, paths_list};
 use crate::run::{
     comm_of, fail, init_group, io_fail, proc_status_field, say, stop_signals, syscall_fd, wait_any,
     write_or_stop, Failure, EXIT_RUNTIME, EXIT_USAGE,
 };
-use fanfilter::args::{self, Guard};
+use fanfilter::args::{self, Actor, FilterSpec, Guard, Policy, Subtree};
 use fanfilter::attach::{attach, reconfigure};
-use fanfilter::events::{mask_names, EventReader};
+use fanfilter::events::{mask_names, EventReader, OwnedEvent};
 use fanfilter::fanotify::{Fanotify, FanotifyResponse, Response};
 use fanfilter::sysfs;
 use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
+use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
@@ -236,49 +240,136 @@ fn tgid_of(tid: i32) -> Option<i32> {
     proc_status_field(tid, "Tgid")?.parse().ok()
 }
 
-/// What is printed for a denial.
+/// What is printed for a denial, or with `--audit` for an open that would
+/// be denied.
 pub(crate) struct DenialLine<'a> {
     pub(crate) denial: &'a Denial,
     /// The process, if known (the trace's record-tgid, else /proc).
     pub(crate) pid: Option<i32>,
     pub(crate) comm: Option<&'a str>,
+    /// The object's path, if it could be found.
+    pub(crate) path: Option<&'a Path>,
+    /// Denied, or only reported (`--audit`).
+    pub(crate) enforced: bool,
 }
 
 impl DenialLine<'_> {
-    /// `TIME DENIED EVENTS [pid=P] [tid=T] dev=M:N ino=I [comm=C]`
-    /// (`tid` when it is not the process's main thread, or the process is
-    /// unknown).  The comm, which the process chose, comes last and
-    /// escaped: it can neither end the line nor stand in for a field.
+    /// `TIME DENIED|AUDIT EVENTS [pid=P] [tid=T] dev=M:N ino=I path=P
+    /// [comm=C]` (`tid` when it is not the process's main thread, or the
+    /// process is unknown; `path=?` if not found).  The path and the comm,
+    /// which processes chose, are escaped, the comm last: neither can end
+    /// the line nor stand in for a field.
     pub(crate) fn text(&self, time: &str) -> String {
         let d = self.denial;
-        let mut s = format!("{time} DENIED {}", mask_names(d.mask).join(","));
+        let verb = if self.enforced { "DENIED" } else { "AUDIT" };
+        let mut s = format!("{time} {verb} {}", mask_names(d.mask).join(","));
         if let Some(p) = self.pid {
             s.push_str(&format!(" pid={p}"));
         }
         if self.pid != Some(d.tid) {
             s.push_str(&format!(" tid={}", d.tid));
         }
-        s.push_str(&format!(" dev={} ino={}", d.dev, d.ino));
+        s.push_str(&format!(
+            " dev={} ino={} path={}",
+            d.dev,
+            d.ino,
+            path_text(self.path)
+        ));
         if let Some(c) = self.comm {
             s.push_str(&format!(" comm={}", escaped(c.as_bytes())));
         }
         s
     }
 
-    /// `{"type":"denial","time":T,"events":[...],"pid":P|null,"tid":T,
-    /// "comm":C|null,"dev":"M:N","ino":I}`
+    /// `{"type":"denial","enforced":B,"time":T,"events":[...],
+    /// "pid":P|null,"tid":T,"comm":C|null,"dev":"M:N","ino":I,
+    /// "path":P|null}` (and `path_hex` for a path that is not UTF-8).
     pub(crate) fn json(&self, time: f64) -> String {
         let d = self.denial;
         let names: Vec<String> = mask_names(d.mask).iter().map(|n| json_str(n)).collect();
-        format!(
-            "{{\"type\":\"denial\",\"time\":{time:.6},\"events\":[{}],\"pid\":{},\"tid\":{},\"comm\":{},\"dev\":{},\"ino\":{}}}",
+        let mut s = format!(
+            "{{\"type\":\"denial\",\"enforced\":{},\"time\":{time:.6},\"events\":[{}],\"pid\":{},\"tid\":{},\"comm\":{},\"dev\":{},\"ino\":{}",
+            self.enforced,
             names.join(","),
             self.pid.map_or("null".to_string(), |p| p.to_string()),
             d.tid,
             self.comm.map_or("null".to_string(), json_str),
             json_str(&d.dev),
             d.ino
-        )
+        );
+        json_path(&mut s, "path", self.path);
+        s.push('}');
+        s
+    }
+}
+
+/// `M:N` of a device number, as the trace prints one.
+fn dev_text(dev: u64) -> String {
+    format!("{}:{}", libc::major(dev), libc::minor(dev))
+}
+
+/// Paths of the guarded directories' objects by device and inode: the
+/// trace names a denied object by inode only.  Made by walking the
+/// directories, again after a miss at most once a second, each walk
+/// bounded (`PATH_INDEX_MAX` objects, one filesystem); an object it does
+/// not reach is printed `path=?`.
+#[derive(Default)]
+struct PathIndex {
+    paths: HashMap<(String, u64), PathBuf>,
+    walked: Option<Instant>,
+}
+
+const PATH_INDEX_MAX: usize = 1 << 18;
+
+impl PathIndex {
+    fn lookup(&mut self, roots: &[Root], dev: &str, ino: u64) -> Option<PathBuf> {
+        use std::os::unix::fs::MetadataExt;
+        let key = (dev.to_string(), ino);
+        // Still there under that name?
+        let current = |p: &PathBuf| {
+            std::fs::symlink_metadata(p).is_ok_and(|m| m.ino() == ino && dev_text(m.dev()) == dev)
+        };
+        if let Some(p) = self.paths.get(&key).filter(|p| current(p)) {
+            return Some(p.clone());
+        }
+        if self
+            .walked
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
+            return None;
+        }
+        self.walk(roots);
+        self.paths.get(&key).filter(|p| current(p)).cloned()
+    }
+
+    fn walk(&mut self, roots: &[Root]) {
+        use std::os::unix::fs::MetadataExt;
+        self.paths.clear();
+        self.walked = Some(Instant::now());
+        for root in roots {
+            // Where the directory is now (it may have been moved).
+            let Ok(top) = std::fs::read_link(format!("/proc/self/fd/{}", root.fd.as_raw_fd()))
+            else {
+                continue;
+            };
+            let mut dirs = vec![top];
+            while let Some(dir) = dirs.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    if self.paths.len() >= PATH_INDEX_MAX {
+                        return;
+                    }
+                    let Ok(m) = e.metadata() else { continue };
+                    let p = e.path();
+                    if m.is_dir() && m.dev() == root.id.0 {
+                        dirs.push(p.clone());
+                    }
+                    self.paths.insert((dev_text(m.dev()), m.ino()), p);
+                }
+            }
+        }
     }
 }
 
@@ -317,15 +408,16 @@ impl Exempt {
     }
 }
 
-/// The directories' marks: on their filesystems, for opens and execs.
-fn mark_dirs(fan: &Fanotify, dirs: &[PathBuf]) -> Result<(), Failure> {
-    for d in dirs {
-        crate::run::add_mark(
-            fan,
-            libc::FAN_MARK_FILESYSTEM,
-            libc::FAN_OPEN_PERM | libc::FAN_OPEN_EXEC_PERM,
-            d,
-        )?;
+/// The directories' marks: on their filesystems, for opens and execs (as
+/// permission events, or with `--audit` as notifications).
+fn mark_dirs(fan: &Fanotify, a: &GuardArgs) -> Result<(), Failure> {
+    let mask = if a.audit {
+        libc::FAN_OPEN | libc::FAN_OPEN_EXEC
+    } else {
+        libc::FAN_OPEN_PERM | libc::FAN_OPEN_EXEC_PERM
+    };
+    for d in &a.dirs {
+        crate::run::add_mark(fan, libc::FAN_MARK_FILESYSTEM, mask, d)?;
     }
     Ok(())
 }
@@ -382,14 +474,28 @@ impl Config {
     }
 
     /// The filter's arguments: every root, the exempt processes alive.
-    fn spec(&self) -> Result<Guard, Failure> {
+    /// With `audit`, a policy that sends what guard would deny: events at
+    /// or below a root, or whose place is unknown, not caused by an exempt
+    /// process or uid (nor by this one), kernel threads' too.
+    fn spec(&self, audit: bool) -> Result<Box<dyn FilterSpec>, Failure> {
         let fds = self
             .roots
             .iter()
             .map(|r| r.fd.try_clone().map_err(|e| io_fail("dup", e)))
             .collect::<Result<Vec<_>, _>>()?;
-        let pids = self.exempt.iter().map(|e| e.pid).collect();
-        Ok(Guard::new(fds, pids)?.with_exempt_uids(self.uids.clone())?)
+        let pids: Vec<i32> = self.exempt.iter().map(|e| e.pid).collect();
+        if audit {
+            let not_exempt = Actor::new(pids, self.uids.clone(), true, true)?;
+            return Ok(Box::new(Policy::new(
+                Some(Subtree::new(fds)?),
+                None,
+                None,
+                Some(not_exempt),
+            )?));
+        }
+        Ok(Box::new(
+            Guard::new(fds, pids)?.with_exempt_uids(self.uids.clone())?,
+        ))
     }
 
     /// Drop exempt processes that exited; their pids, for the log.
@@ -410,7 +516,7 @@ impl Config {
 fn reload(fan: &Fanotify, a: &GuardArgs, config: &mut Config) -> Result<Vec<String>, Failure> {
     // Marks first: a directory on a new filesystem is marked before the
     // filter names it (a failure here leaves the old filter in place).
-    mark_dirs(fan, &a.dirs)?;
+    mark_dirs(fan, a)?;
     let mut log = config.open_dirs(a)?;
     loop {
         let dead = config.drop_dead();
@@ -422,7 +528,7 @@ fn reload(fan: &Fanotify, a: &GuardArgs, config: &mut Config) -> Result<Vec<Stri
         // One that died while the kernel resolved the numbers (ESRCH, or
         // dead once it has): once more without it, before its number can
         // name anyone else.
-        match reconfigure(fan.as_fd(), &config.spec()?) {
+        match reconfigure(fan.as_fd(), config.spec(a.audit)?.as_ref()) {
             Err(e) if e.errno == fanfilter::Errno::ESRCH => continue,
             r => r?,
         }
@@ -486,7 +592,13 @@ fn answer(fan: &Fanotify, wake: BorrowedFd<'_>, shared: &Answering) {
 
 pub fn guard(a: GuardArgs) -> Result<(), Failure> {
     let signals = stop_signals(&[Signal::SIGHUP])?;
-    let fan = init_group(libc::FAN_CLASS_CONTENT, false)?;
+    // --audit: notifications only, each with an fd (its path, its inode).
+    let class = if a.audit {
+        libc::FAN_CLASS_NOTIF
+    } else {
+        libc::FAN_CLASS_CONTENT
+    };
+    let fan = init_group(class, false)?;
     let mut config = Config::new(&a)?;
     if config.uids.contains(&0) {
         say!(
@@ -494,23 +606,30 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
              root: setuid-root programs, root daemons, containers without a user namespace"
         );
     }
-    attach(fan.as_fd(), &config.spec()?)?;
+    attach(fan.as_fd(), config.spec(a.audit)?.as_ref())?;
     let id = sysfs::counters(fan.as_fd())
         .ok()
         .flatten()
         .and_then(|c| c.id);
     // The trace before the marks: no denial happens before it records.
-    let mut trace = DenialTrace::new(id);
-    mark_dirs(&fan, &a.dirs)?;
+    // An audit has none: its events are the report.
+    let mut trace = if a.audit { None } else { DenialTrace::new(id) };
+    mark_dirs(&fan, &a)?;
     // Each permission event read comes with an fd, and one whose fd cannot
     // be made is denied by fanotify: as many fds as allowed.
     raise_fd_limit();
     say!(
-        "fanfilter: guarding {} ({} exempt, {} exempt users), denials from {}",
+        "fanfilter: guarding {} ({} exempt, {} exempt users){}, denials from {}",
         paths_list(&a.dirs),
         config.exempt.len(),
         config.uids.len(),
+        if a.audit {
+            " in audit mode: nothing is denied"
+        } else {
+            ""
+        },
         match (&trace, id) {
+            _ if a.audit => "the events (filter policy)",
             (None, _) => "the counters (no tracefs)",
             (Some(_), Some(_)) => "the trace event fanotify_filter:filter_verdict",
             (Some(_), None) =>
@@ -525,7 +644,10 @@ pub fn guard(a: GuardArgs) -> Result<(), Failure> {
         overflows: AtomicU64::new(0),
     };
     let end = std::thread::scope(|scope| {
-        scope.spawn(|| answer(&fan, wake_r.as_fd(), &shared));
+        // An audit's queue holds notifications, which its loop reads.
+        if !a.audit {
+            scope.spawn(|| answer(&fan, wake_r.as_fd(), &shared));
+        }
         let end = run(&fan, &a, &mut config, &signals, &mut trace, &shared);
         shared.stop.store(true, Ordering::Release);
         let _ = nix::unistd::write(&wake_w, b"x");
@@ -566,6 +688,13 @@ fn run(
     let mut last_denied = 0;
     let mut last_answered = 0;
     let mut write_error = None;
+    let mut paths = PathIndex::default();
+    let filter = if a.audit { "policy" } else { "guard" };
+    // SAFETY: `fan` comes from fanotify_init(2).  64 KiB per round, as
+    // the trace's, so that a storm of opens does not keep signals waiting.
+    let mut audit = a
+        .audit
+        .then(|| unsafe { EventReader::new_unchecked(fan.as_fd(), 64 * 1024) });
     loop {
         // Every 2 s at least: the counters tell a revocation even when no
         // event comes.
@@ -573,6 +702,7 @@ fn run(
             // Lines already in the reader's buffer: no wait.
             Some(t) if !t.pipe.buffer().is_empty() => wait_any(&[signals.as_fd()], 0)?,
             Some(t) => wait_any(&[signals.as_fd(), t.pipe.get_ref().as_fd()], 2000)?,
+            None if audit.is_some() => wait_any(&[signals.as_fd(), fan.as_fd()], 2000)?,
             None => wait_any(&[signals.as_fd()], 2000)?,
         };
         let counters = sysfs::counters(fan.as_fd());
@@ -580,11 +710,19 @@ fn run(
             Ok(Some(c)) if c.revoked => {
                 return Err(fail(
                     EXIT_RUNTIME,
-                    "the administrator disabled filter guard \
-                     (/sys/fs/fanotify/filters/guard/enabled is 0): nothing is guarded any more",
+                    format!(
+                        "the administrator disabled filter {filter} \
+                         (/sys/fs/fanotify/filters/{filter}/enabled is 0): nothing is \
+                         guarded any more"
+                    ),
                 ))
             }
-            Ok(None) => return Err(fail(EXIT_RUNTIME, "filter guard is no longer attached")),
+            Ok(None) => {
+                return Err(fail(
+                    EXIT_RUNTIME,
+                    format!("filter {filter} is no longer attached"),
+                ))
+            }
             _ => {}
         }
         let answered = shared.answered.load(Ordering::Relaxed);
@@ -659,10 +797,13 @@ fn run(
                     let pid = d
                         .tgid
                         .or_else(|| (!foreign_pids).then(|| tgid_of(d.tid)).flatten());
+                    let path = paths.lookup(&config.roots, &d.dev, d.ino);
                     let l = DenialLine {
                         denial: &d,
                         pid,
                         comm: comm.as_deref(),
+                        path: path.as_deref(),
+                        enforced: true,
                     };
                     let _ = if a.json {
                         writeln!(out, "{}", l.json(now().1))
@@ -671,6 +812,33 @@ fn run(
                     };
                     printed += 1;
                 }
+            }
+        } else if let Some(reader) = audit.as_mut().filter(|_| ready[1]) {
+            let events = match reader.read() {
+                Ok(Some(events)) => events,
+                Ok(None) => Vec::new(),
+                Err(e) => return Err(io_fail("reading events", e)),
+            };
+            for ev in &events {
+                if ev.raw().mask & libc::FAN_Q_OVERFLOW != 0 {
+                    shared.overflows.fetch_add(1, Ordering::Relaxed);
+                    say!("fanfilter: the queue overflowed: opens were not reported");
+                    continue;
+                }
+                let (d, path) = audited(ev);
+                let l = DenialLine {
+                    denial: &d,
+                    pid: Some(d.tid),
+                    comm: (d.comm != "<...>").then_some(d.comm.as_str()),
+                    path: path.as_deref(),
+                    enforced: false,
+                };
+                let _ = if a.json {
+                    writeln!(out, "{}", l.json(now().1))
+                } else {
+                    writeln!(out, "{}", l.text(&now().0))
+                };
+                printed += 1;
             }
         } else if let Ok(Some(c)) = &counters {
             if c.denied != last_denied {
@@ -713,7 +881,7 @@ fn run(
             if dropped > 0 {
                 say!("fanfilter: {dropped} denial line(s) dropped: the output did not take them");
             }
-            if let (Ok(Some(c)), true) = (&counters, trace.is_some()) {
+            if let (Ok(Some(c)), true) = (&counters, trace.is_some() && !a.audit) {
                 if c.denied > printed {
                     say!(
                         "fanfilter: {} denial(s) not printed (lost by the trace, or not yet \
@@ -728,6 +896,36 @@ fn run(
             };
         }
     }
+}
+
+/// What an audited open is: its process (the event's pid, a tgid of our
+/// pid namespace) and its object, by the fd the event carries.
+fn audited(ev: &OwnedEvent<'_>) -> (Denial, Option<PathBuf>) {
+    use std::os::unix::fs::MetadataExt;
+    let pid = ev.raw().pid;
+    let file = ev
+        .fd()
+        .and_then(|fd| fd.try_clone_to_owned().ok())
+        .map(std::fs::File::from);
+    let meta = file.as_ref().and_then(|f| f.metadata().ok());
+    let path = ev
+        .fd()
+        .and_then(|fd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok());
+    let comm = comm_of(pid).map_or_else(
+        || "<...>".into(),
+        |c| String::from_utf8_lossy(&c).into_owned(),
+    );
+    let d = Denial {
+        comm,
+        tid: pid,
+        tgid: Some(pid),
+        dev: meta
+            .as_ref()
+            .map_or_else(|| "?".into(), |m| dev_text(m.dev())),
+        ino: meta.as_ref().map_or(0, |m| m.ino()),
+        mask: ev.raw().mask,
+    };
+    (d, path)
 }
 
 /// Close the group (never detach first: with the marks still there every
@@ -753,6 +951,7 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::{parse_denial, Denial, DenialLine};
+    use std::path::Path;
 
     fn denial(comm: &str, tid: i32, tgid: Option<i32>) -> Denial {
         Denial {
@@ -792,27 +991,44 @@ mod tests {
             denial: &d,
             pid: Some(7),
             comm: Some("cat"),
+            path: Some(Path::new("/srv/a b")),
+            enforced: true,
         };
         assert_eq!(
             l.text("T"),
-            "T DENIED OPEN_PERM pid=7 dev=0:22 ino=4711 comm=cat"
+            "T DENIED OPEN_PERM pid=7 dev=0:22 ino=4711 path=/srv/a\\x20b comm=cat"
         );
         assert_eq!(
             l.json(1.0),
-            "{\"type\":\"denial\",\"time\":1.000000,\"events\":[\"OPEN_PERM\"],\"pid\":7,\"tid\":7,\"comm\":\"cat\",\"dev\":\"0:22\",\"ino\":4711}"
+            "{\"type\":\"denial\",\"enforced\":true,\"time\":1.000000,\"events\":[\"OPEN_PERM\"],\"pid\":7,\"tid\":7,\"comm\":\"cat\",\"dev\":\"0:22\",\"ino\":4711,\"path\":\"/srv/a b\"}"
         );
         let d = denial("worker", 8, None);
         let l = DenialLine {
             denial: &d,
             pid: Some(7),
             comm: None,
+            path: None,
+            enforced: true,
         };
         assert_eq!(
             l.text("T"),
-            "T DENIED OPEN_PERM pid=7 tid=8 dev=0:22 ino=4711"
+            "T DENIED OPEN_PERM pid=7 tid=8 dev=0:22 ino=4711 path=?"
         );
         let l = DenialLine { pid: None, ..l };
-        assert_eq!(l.text("T"), "T DENIED OPEN_PERM tid=8 dev=0:22 ino=4711");
+        assert_eq!(
+            l.text("T"),
+            "T DENIED OPEN_PERM tid=8 dev=0:22 ino=4711 path=?"
+        );
         assert!(l.json(1.0).contains("\"pid\":null,\"tid\":8,\"comm\":null"));
+        assert!(l.json(1.0).ends_with(",\"path\":null}"));
+        // --audit: reported, not denied.
+        let l = DenialLine {
+            enforced: false,
+            ..l
+        };
+        assert!(l.text("T").starts_with("T AUDIT OPEN_PERM "));
+        assert!(l
+            .json(1.0)
+            .starts_with("{\"type\":\"denial\",\"enforced\":false,"));
     }
 }

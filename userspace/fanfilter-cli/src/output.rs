@@ -170,7 +170,7 @@ pub fn time_text(timefmt: Option<&str>, unix: f64) -> String {
 
 /// A JSON member for a path: `,"KEY":"..."` (null if unknown), and
 /// `,"KEY_hex":"..."` with its exact bytes if they are not UTF-8.
-fn json_path(s: &mut String, key: &str, p: Option<&Path>) {
+pub(crate) fn json_path(s: &mut String, key: &str, p: Option<&Path>) {
     match p {
         None => {
             let _ = write!(s, ",\"{key}\":null");
