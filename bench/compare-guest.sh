@@ -5,8 +5,8 @@
 # the VM as root (bench/compare.sh boots it).  For each SIZE (a number of
 # directories, a multiple of 100), on a fresh tmpfs tree of 100 top
 # directories d00..d99 each holding SIZE/100 - 1 leaves, it watches d00 (1 %
-# of the directories) with fanfilter, inotifywait, fsnotifywait and fatrace
-# in turn, while a workload of OPS create+write+close+unlink operations
+# of the directories) with fanfilter, inotifywait, fsnotifywait (-r, and -S:
+# one filesystem mark) and fatrace in turn, while a workload of OPS create+write+close+unlink operations
 # spreads over every directory, then runs RACE "mkdir d; create d/f" pairs
 # inside d00.  One result file per size and tool, OUTDIR/result-SIZE-TOOL.txt
 # (key=value lines), a log, OUTDIR/guest.log, and OUTDIR/status, written
@@ -20,7 +20,7 @@ shift 5
 sizes=("$@")
 exec >"$out/guest.log" 2>&1
 
-TOOLS=(fanfilter inotifywait fsnotifywait fatrace)
+TOOLS=(fanfilter inotifywait fsnotifywait fsnotifywait-S fatrace)
 EVENTS=(create delete move modify)
 WAIT_LIMIT=900 # guest seconds for a tool to get ready or drain its queue
 failures=()
@@ -137,7 +137,7 @@ EOF
 normalize() { # TOOL FILE
 	case $1 in
 	fanfilter) awk '$1 ~ /^[0-9][0-9]:/ { print NR, $2, $3 }' "$2" ;;
-	inotifywait | fsnotifywait)
+	inotifywait | fsnotifywait | fsnotifywait-S)
 		# fsnotifywait also prints "[fid=...] path" lines: not events.
 		awk '!/^\[/ { n++; print n, $1, $2 }' "$2" ;;
 	fatrace)
@@ -226,6 +226,14 @@ start_tool() {
 		"$tool" -r -m "${evs[@]}" --format '%e %w%f' "$SUB" \
 			>"$logs/$tool.out" 2> >(stamp >"$logs/$tool.err") &
 		pids=($!) ;;
+	fsnotifywait-S)
+		# One fanotify filesystem mark, as fanfilter's, but no filter in
+		# the kernel: every event of the filesystem comes to user space
+		# and is printed; the subtree is picked out of the output (count).
+		t0=$EPOCHREALTIME
+		fsnotifywait -S -m "${evs[@]}" --format '%e %w%f' "$SUB" \
+			>"$logs/$tool.out" 2> >(stamp >"$logs/$tool.err") &
+		pids=($!) ;;
 	fatrace)
 		# fatrace marks the whole filesystem of its working directory and
 		# prints every event of it; awk keeps the subtree's, prefixed with
@@ -256,7 +264,7 @@ wait_ready() {
 	local -a probe_t=()
 	case $tool in
 	fanfilter) pat="fanfilter: watching" ;;
-	inotifywait | fsnotifywait) pat="Watches established." ;;
+	inotifywait | fsnotifywait | fsnotifywait-S) pat="Watches established." ;;
 	fatrace) pat="" ;;
 	esac
 	while ((SECONDS < deadline)); do

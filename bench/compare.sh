@@ -29,35 +29,41 @@ report() {
 	read -r ops race sizes header <"$out/params"
 	echo "$header; $ops operations, $race race pairs"
 	echo
-	echo "| dirs | watcher | ready s | CPU s until ready | marks | slab Δ kB |" \
+	echo "| dirs | watcher | needs | ready s | CPU s until ready | marks | slab Δ kB |" \
 		"events to user space | in subtree | subtree creates seen / expected |" \
 		"race missed (tight / shell) | CPU s workload | workload ops/s | vs no watcher |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for size in ${sizes//,/ }; do
 		# Throughput without a watcher: the mean of the runs before and after.
 		base=$(cat "$out/result-$size-none.txt" "$out/result-$size-none2.txt" 2>/dev/null |
 			awk -F= '$1 == "ops_per_s" { s += $2; n++ } END { if (n) printf "%.1f", s / n }')
-		for run in none fanfilter inotifywait fsnotifywait fatrace none2; do
+		for run in none fanfilter inotifywait fsnotifywait fsnotifywait-S fatrace none2; do
 			f=$out/result-$size-$run.txt
-			[[ -f $f ]] || { echo "| $size | $run | missing |||||||||||"; continue; }
+			[[ -f $f ]] || { echo "| $size | $run | | missing |||||||||||"; continue; }
 			awk -F= -v run="$run" -v base="$base" '
 			{ v[$1] = substr($0, length($1) + 2) }
 			function g(k) { return k in v ? v[k] : "-" }
 			function f3(k) { return k in v ? sprintf("%.3f", v[k]) : "-" }
 			END {
 				name = run == "none" ? "none (first)" : run == "none2" ? "none (last)" : run
+				sub(/-S$/, " -S", name)
+				if (run == "fsnotifywait") name = "fsnotifywait -r"
+				# What a user needs to run it so: a filesystem mark needs
+				# CAP_SYS_ADMIN, the filter of fanfilter the patched kernel.
+				needs = run == "fanfilter" ? "root, patched kernel" : \
+					run == "fsnotifywait-S" || run == "fatrace" ? "root" : "-"
 				if (v["status"] != "ok") {
-					printf "| %s | %s | %s |||||||||||\n", v["size"], name, v["status"]
+					printf "| %s | %s | %s | %s |||||||||||\n", v["size"], name, needs, v["status"]
 					exit
 				}
 				if (run ~ /^none/) {
-					printf "| %s | %s | - | - | - | %s | - | - | - | - | - | %.0f | %.3f |\n",
+					printf "| %s | %s | - | - | - | - | %s | - | - | - | - | - | %.0f | %.3f |\n",
 						v["dirs"], name, g("sunreclaim_kb"), v["ops_per_s"], v["ops_per_s"] / base
 					exit
 				}
 				missed = sprintf("%d / %d", v["race"] - v["race_tight_seen"], v["race"] - v["race_shell_seen"])
-				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %.0f | %.3f |\n",
-					v["dirs"], name, f3("ready_s"), f3("cpu_ready_s"), g("marks"), g("sunreclaim_kb"),
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %.0f | %.3f |\n",
+					v["dirs"], name, needs, f3("ready_s"), f3("cpu_ready_s"), g("marks"), g("sunreclaim_kb"),
 					g("events"), g("subtree_events"), g("subtree_creates"), g("subtree_ops"),
 					missed, f3("cpu_work_s"), v["ops_per_s"], v["ops_per_s"] / base
 			}' "$f"
@@ -67,7 +73,7 @@ report() {
 	echo "| dirs | watcher | slab Δ kB at workload end | CPU s in all | exit status | lines without a path | at 1024 open files | fanfilter's counters |"
 	echo "|---|---|---|---|---|---|---|---|"
 	for size in ${sizes//,/ }; do
-		for run in fanfilter inotifywait fsnotifywait fatrace; do
+		for run in fanfilter inotifywait fsnotifywait fsnotifywait-S fatrace; do
 			f=$out/result-$size-$run.txt
 			grep -qs '^status=ok' "$f" || continue
 			awk -F= -v run="$run" '

@@ -1142,7 +1142,9 @@ echo "# $audits audit lines; paths: $paths"
 ((r == 0 && root == 0 && other == 0 && exempt == 0 && rc == 0 && audits == 2)) &&
 	[[ $paths == "\"path\":\"$d/secret/sub/f\"" ]] &&
 	grep -q 'in audit mode: nothing is denied' "$work/e52" &&
-	grep -q '^fanfilter: kernel filter policy: seen [0-9]* skipped [0-9]* sent 2 ' "$work/e52"
+	grep -q '^fanfilter: kernel filter policy: seen [0-9]* skipped [0-9]* sent 2 ' "$work/e52" &&
+	$py -c 'import json, sys
+[json.loads(l) for l in open(sys.argv[1])]' "$work/o52"
 ok $? "guard --audit reports what it would deny, with paths, and denies nothing" "$work/o52" "$work/e52"
 
 # 53. guard --audit text lines: AUDIT, the path escaped.
