@@ -124,12 +124,14 @@ static void *control(void *arg)
 
 /*
  * Policy args: subtree(@root) and name (two-byte @suffix), plus an actor
- * part (not self) when @not_self.  Returns the size written into @buf.
+ * part (not self) and a prune part (@pruned, whose walks a rename makes
+ * twice) when @not_self.  Returns the size written into @buf.
  */
 static __u32 policy_args(__u8 *buf, int root, const char *suffix,
-			 int not_self)
+			 int not_self, int pruned)
 {
-	struct fan_policy_args hdr = { FAN_POLICY_ARGS_VERSION, 2 + !!not_self };
+	struct fan_policy_args hdr = { FAN_POLICY_ARGS_VERSION,
+				       2 + 2 * !!not_self };
 	struct {
 		struct fan_policy_section sec;
 		struct fan_subtree_args a;
@@ -150,6 +152,12 @@ static __u32 policy_args(__u8 *buf, int root, const char *suffix,
 	} actor = { { FAN_POLICY_ACTOR, sizeof(actor.a) },
 		    { FAN_ACTOR_ARGS_VERSION,
 		      FAN_ACTOR_EXCLUDE | FAN_ACTOR_NOT_SELF, 0, 0 } };
+	struct {
+		struct fan_policy_section sec;
+		struct fan_subtree_args a;
+		__s32 fd;
+	} prune = { { FAN_POLICY_PRUNE, sizeof(prune) - 8 },
+		    { FAN_SUBTREE_ARGS_VERSION, 1 }, pruned };
 	__u32 size = 0;
 
 	memcpy(buf + size, &hdr, sizeof(hdr));
@@ -161,6 +169,8 @@ static __u32 policy_args(__u8 *buf, int root, const char *suffix,
 	if (not_self) {
 		memcpy(buf + size, &actor, sizeof(actor));
 		size += sizeof(actor);
+		memcpy(buf + size, &prune, sizeof(prune));
+		size += sizeof(prune);
 	}
 	return size;
 }
@@ -185,12 +195,12 @@ static void *control_policy(void *arg)
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	fa.args = (uintptr_t)args;
 	while (!atomic_load(&s->stop)) {
-		fa.args_size = policy_args(args, s->in_fd, "-1", 0);
+		fa.args_size = policy_args(args, s->in_fd, "-1", 0, -1);
 		if (ioctl(fd, FAN_IOC_ADD_FILTER, &fa) == 0)
 			atomic_fetch_add(&s->attaches, 1);
 		else if (errno != ENOENT)
 			fail(s, "attach policy", errno);
-		fa.args_size = policy_args(args, s->out_fd, "-3", 1);
+		fa.args_size = policy_args(args, s->out_fd, "-3", 1, s->in_fd);
 		if (ioctl(fd, FAN_IOC_RECONFIG_FILTER, &fa) == 0)
 			atomic_fetch_add(&s->reconfigs, 1);
 		else if (errno != ENOENT)
