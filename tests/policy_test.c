@@ -284,6 +284,98 @@ TEST_F(policy, prune_keeps_renames_out_and_in)
 	close(fan_fd);
 }
 
+/* Events of each type, for a group that reports only file handles. */
+struct type_counts {
+	int attrib, move_self;
+};
+
+static void count_types(const struct fanotify_event_metadata *md, void *ctx)
+{
+	struct type_counts *c = ctx;
+
+	c->attrib += !!(md->mask & FAN_ATTRIB);
+	c->move_self += !!(md->mask & FAN_MOVE_SELF);
+}
+
+/*
+ * Events about an object with another place than the one seen: a move of
+ * the object itself into a pruned directory (its old place is gone), a
+ * link-count change of a file with a name outside (placed inside if any
+ * name is).  Neither is dropped; a link-count change of a file whose only
+ * name is inside is.
+ */
+TEST_F(policy, prune_keeps_moves_in_and_other_names)
+{
+	static struct policy_args p;
+	char git[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
+	struct type_counts c = { 0 };
+	int fan_fd, git_fd;
+
+	ASSERT_EQ(0, mkdir_in(self->fs.in, ".git", git));
+	ASSERT_EQ(0, touch_write(self->fs.in, "a"));
+	ASSERT_EQ(0, touch_write(self->fs.in, "bin"));
+	ASSERT_EQ(0, touch_write(git, "single"));
+	snprintf(from, sizeof(from), "%s/bin", self->fs.in);
+	snprintf(to, sizeof(to), "%s/bin", git);
+	ASSERT_EQ(0, link(from, to));
+	fan_fd = fs_group(self->fs.root, FAN_REPORT_FID,
+			  FAN_ATTRIB | FAN_MOVE_SELF);
+	ASSERT_LE(0, fan_fd);
+	git_fd = open(git, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, git_fd);
+	policy_init(&p);
+	policy_add_dir(&p, FAN_POLICY_PRUNE, git_fd);
+	ASSERT_EQ(0, attach_policy(fan_fd, &p));
+	close(git_fd);
+
+	/* Dropped: the only name of "single" was inside. */
+	snprintf(from, sizeof(from), "%s/single", git);
+	ASSERT_EQ(0, unlink(from));
+	ASSERT_EQ(0, drain_events(fan_fd, count_types, &c));
+	EXPECT_EQ(0, c.attrib);
+
+	/* Sent: "bin" has a name outside .git as well. */
+	snprintf(from, sizeof(from), "%s/bin", self->fs.in);
+	snprintf(to, sizeof(to), "%s/bin.2", self->fs.in);
+	ASSERT_EQ(0, link(from, to));
+	/* Sent: "a" was outside before it moved in. */
+	snprintf(from, sizeof(from), "%s/a", self->fs.in);
+	snprintf(to, sizeof(to), "%s/a", git);
+	ASSERT_EQ(0, rename(from, to));
+	ASSERT_EQ(0, drain_events(fan_fd, count_types, &c));
+	EXPECT_EQ(1, c.attrib);
+	EXPECT_EQ(1, c.move_self);
+	close(fan_fd);
+}
+
+/* All five parts in one attachment: the largest policy there is. */
+TEST_F(policy, five_parts_attach)
+{
+	static struct policy_args p;
+	char git[PATH_MAX];
+	struct event_names ev;
+	int git_fd;
+
+	ASSERT_EQ(0, mkdir_in(self->fs.in, ".git", git));
+	git_fd = open(git, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, git_fd);
+	ASSERT_EQ(0, read_event_names(self->fan_fd, &ev));	/* the setup's */
+	policy_init(&p);
+	policy_add_subtree(&p, self->in_fd);
+	policy_add_kind(&p, FAN_KIND_NON_DIRECTORIES);
+	policy_add_name(&p, FAN_NAME_SUFFIX, ".so");
+	policy_add_exclude_tgid(&p, getppid());
+	policy_add_dir(&p, FAN_POLICY_PRUNE, git_fd);
+	ASSERT_EQ(5U, p.hdr.nr_sections);
+	ASSERT_EQ(0, attach_policy(self->fan_fd, &p));
+	close(git_fd);
+	ASSERT_EQ(0, touch_write(self->fs.in, "a.so"));	/* sent */
+	ASSERT_EQ(0, touch_write(git, "b.so"));		/* pruned */
+	ASSERT_EQ(0, read_event_names(self->fan_fd, &ev));
+	EXPECT_EQ(1, ev.nr);
+	EXPECT_EQ(1, event_names_count(&ev, "a.so", FAN_CREATE));
+}
+
 TEST_F(policy, reconfigure_swaps_all_parts)
 {
 	static struct policy_args p;

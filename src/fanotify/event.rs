@@ -187,17 +187,57 @@ impl<'a> Event<'a> {
     }
 
     /// Where *every* place the event names is, relative to `set`:
-    /// [`Place::Inside`] only if each of them is, [`Place::Outside`] if one
-    /// is outside. Differs from [`Self::locate`] (inside if any place is)
-    /// only for a rename, which names its old and its new place: a filter
-    /// that drops what is inside (pruning) must still send a rename out of
-    /// its directories, or into them.
+    /// [`Place::Inside`] only if each of them is known to be, for a filter
+    /// that drops what is inside (pruning) and must not drop an event
+    /// that is also about a place outside. Differs from [`Self::locate`]
+    /// (inside if any place is) where an event names, or may name,
+    /// several places:
+    ///
+    /// - a rename: its old and its new place, each placed;
+    /// - a move of the object itself (`FS_MOVE_SELF`): only the new place
+    ///   can be seen, so never inside;
+    /// - another inode-only event on a non-directory that may have several
+    ///   names (hard links; placed inside if any name is): never inside
+    ///   unless the inode has no link left, i.e. had one name.
     pub fn locate_every(&self, set: &InodeSet) -> Place {
-        if self.mask & bindings::FS_RENAME == 0 || self.dir.is_null() {
-            return self.locate(set);
+        if self.mask & bindings::FS_RENAME != 0 && !self.dir.is_null() {
+            return self.locate_rename_every(set);
         }
-        // SAFETY: as in `locate`. Without `FS_RENAME` in the mask the C
-        // rule places the moved dentry only: the rename's new place.
+        let place = self.locate(set);
+        if place == Place::Inside && self.may_be_elsewhere() {
+            return Place::Unknown;
+        }
+        place
+    }
+
+    /// Whether an event placed inside may also be about a place that was
+    /// not seen: see [`Self::locate_every`].
+    fn may_be_elsewhere(&self) -> bool {
+        if self.mask & bindings::FS_MOVE_SELF != 0 {
+            return true;
+        }
+        let inode_only = self.data_type
+            == bindings::fsnotify_data_type_FSNOTIFY_EVENT_INODE as c_int
+            && self.dir.is_null()
+            && !self.data.is_null();
+        if !inode_only || self.mask & bindings::FS_ISDIR != 0 {
+            // A dentry, a directory entry, or a directory: one place.
+            return false;
+        }
+        let inode = self.data.cast::<bindings::inode>();
+        // SAFETY: inode data is a valid inode for the call (type
+        // invariant). `i_nlink` may change under us (a link or an unlink
+        // in progress): read once, without tearing; a stale count only
+        // decides between "send" and "drop" for this one event.
+        let nlink = unsafe { ptr::read_volatile(ptr::addr_of!((*inode).__bindgen_anon_1.i_nlink)) };
+        nlink != 0
+    }
+
+    /// [`Self::locate_every`] of a rename: each of its two places.
+    fn locate_rename_every(&self, set: &InodeSet) -> Place {
+        // Without `FS_RENAME` in the mask the C rule places the moved
+        // dentry only: the rename's new place.
+        // SAFETY: as in `locate`, with a mask the call accepts as well.
         let new = unsafe {
             locate_raw(
                 set,
@@ -207,10 +247,10 @@ impl<'a> Event<'a> {
                 self.dir,
             )
         };
-        // SAFETY: as in `locate`; `dir`, the old parent, is a valid inode
-        // for the call (type invariant), which is what inode data is. As an
-        // inode-only event with no directory and no mask bit it is placed
-        // by its own names: the rename's old place.
+        // The old parent, as an inode-only event without a directory or a
+        // mask bit, is placed by its own names: the rename's old place.
+        // SAFETY: as in `locate`; `dir` is a valid inode for the call
+        // (type invariant), which is what inode data must be.
         let old = unsafe {
             locate_raw(
                 set,

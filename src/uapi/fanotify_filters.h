@@ -13,7 +13,9 @@
  * "subtree": send only events on objects at or below one of the given
  * directories.  The directories are opened by the caller and passed as
  * fds; the filter keeps their identity (superblock, inode number,
- * generation), not a reference, so it never keeps a mount busy.
+ * generation), not a reference, so it never keeps a mount busy.  Events
+ * whose place cannot be told (a disconnected dentry, an inode without a
+ * name such as a deleted file's DELETE_SELF, FS_ERROR) are sent.
  */
 #define FAN_SUBTREE_ARGS_VERSION	1
 #define FAN_SUBTREE_MAX_ROOTS		4096
@@ -118,18 +120,28 @@ struct fan_actor_args {
 };
 
 /*
- * "policy": the subtree, kind, name and actor filters in one attachment;
- * an event is sent only if every given part sends it.  The header is
- * followed by nr_sections sections, each a struct fan_policy_section and
- * the args of the filter its type names, padded with zeros to a multiple
- * of 4 bytes.  Each type at most once.  Root only.
+ * "policy": the subtree, kind, name and actor filters, and directories to
+ * prune, in one attachment; an event is sent only if every given part
+ * sends it.  The header is followed by nr_sections sections, each a
+ * struct fan_policy_section and the args of the filter its type names,
+ * padded with zeros to a multiple of 4 bytes.  Each type at most once; all
+ * of them at their largest exceed FAN_FILTER_ARGS_MAX (E2BIG).  Root only.
  *
  * FAN_POLICY_PRUNE takes the args of "subtree" and drops the events on
- * objects at or below its directories (the directories' own events too):
- * an event is dropped only if every place it names is pruned, so a rename
- * out of a pruned directory, or into one, is sent.  Unknown places (see
- * "subtree") are never dropped.  Directories are kept by identity: one
- * created later under the same name is not pruned.
+ * objects at or below its directories, the directories' own events too
+ * (their creation, deletion, FAN_MOVED_FROM and FAN_MOVED_TO).  An event
+ * is dropped only if every place it names is known to be pruned:
+ * FAN_RENAME out of a pruned directory or into one is sent, and so is the
+ * FAN_RENAME of a pruned directory itself (its old name is outside); of a
+ * move across the border only the half outside is sent (FAN_MOVED_FROM of
+ * a move in, FAN_MOVED_TO of a move out).  FAN_MOVE_SELF (whose old place
+ * is gone), inode-only events of a file that has another name (a link
+ * count change of a hard-linked file) and events whose place cannot be
+ * told (see "subtree", such as FAN_DELETE_SELF of a deleted file) are
+ * never dropped.  Directories are kept by identity (superblock, inode
+ * number, generation): one created later under the same name is not
+ * pruned; on a filesystem without inode generations, one that reuses a
+ * pruned directory's inode number is.
  */
 #define FAN_POLICY_ARGS_VERSION	1
 #define FAN_POLICY_SUBTREE	1	/* struct fan_subtree_args */

@@ -1222,13 +1222,26 @@ mod unit {
         let actor = actor_args(1, &tgids, &uids);
         let kind = kind_args(2);
         let args = policy_args(&[(1, &subtree), (3, &name), (4, &actor), (2, &kind)]);
-        // Still below FAN_FILTER_ARGS_MAX (64 KiB).
+        // Four parts at their largest: still below FAN_FILTER_ARGS_MAX.
         assert!(args.len() < 65536);
         let parts = parse_policy_full(&args).unwrap();
         assert_eq!(parts.subtree.map(|w| w.len()), Some(4096));
         assert_eq!(parts.name.map(|n| n.nr_patterns()), Some(128));
         assert_eq!(parts.actor.map(|a| a.tgids.len() + a.uids.len()), Some(128));
         assert_eq!(parts.kind, Some(KindArg::NonDirectories));
+        // All five at their largest are not: the kernel refuses them with
+        // E2BIG before the parser sees them (the uapi says so); the parser
+        // itself has no such limit.
+        let five = policy_args(&[
+            (1, &subtree),
+            (3, &name),
+            (4, &actor),
+            (2, &kind),
+            (5, &subtree),
+        ]);
+        assert!(five.len() > 65536, "{}", five.len());
+        let parts = parse_policy_full(&five).unwrap();
+        assert_eq!(parts.prune.map(|w| w.len()), Some(4096));
     }
 
     #[test]
@@ -1773,7 +1786,7 @@ mod random {
         name_args(flags, &patterns)
     }
 
-    /// 1 to 4 sections of distinct types in random order; when `odd`, one
+    /// 1 to 5 sections of distinct types in random order; when `odd`, one
     /// payload is odd or mutated (well framed, maybe invalid).
     fn gen_policy(rng: &mut Rng, odd: bool) -> Vec<u8> {
         let mut types = vec![1u32, 2, 3, 4, 5];
