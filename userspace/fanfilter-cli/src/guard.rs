@@ -310,67 +310,92 @@ fn dev_text(dev: u64) -> String {
 
 /// Paths of the guarded directories' objects by device and inode: the
 /// trace names a denied object by inode only.  Made by walking the
-/// directories, again after a miss at most once a second, each walk
-/// bounded (`PATH_INDEX_MAX` objects, one filesystem); an object it does
-/// not reach is printed `path=?`.
+/// directories, again after a miss; each walk is bounded in objects and
+/// in time (shared among the directories), the next one waits ten times
+/// as long as the last took (a second at least), and an object it did not
+/// reach is printed `path=?`.  A path is only given if it still names
+/// that inode, through no symbolic link.
 #[derive(Default)]
 struct PathIndex {
     paths: HashMap<(String, u64), PathBuf>,
-    walked: Option<Instant>,
+    /// When the next walk may start.
+    next_walk: Option<Instant>,
 }
 
+/// Most objects a walk indexes, over all the directories.
 const PATH_INDEX_MAX: usize = 1 << 18;
+/// Longest a walk may hold up the guard's loop.
+const PATH_WALK_BUDGET: Duration = Duration::from_millis(200);
 
 impl PathIndex {
     fn lookup(&mut self, roots: &[Root], dev: &str, ino: u64) -> Option<PathBuf> {
-        use std::os::unix::fs::MetadataExt;
         let key = (dev.to_string(), ino);
-        // Still there under that name?
-        let current = |p: &PathBuf| {
-            std::fs::symlink_metadata(p).is_ok_and(|m| m.ino() == ino && dev_text(m.dev()) == dev)
-        };
-        if let Some(p) = self.paths.get(&key).filter(|p| current(p)) {
+        if let Some(p) = self.paths.get(&key).filter(|p| names(p, dev, ino)) {
             return Some(p.clone());
         }
-        if self
-            .walked
-            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
-        {
+        if self.next_walk.is_some_and(|t| Instant::now() < t) {
             return None;
         }
+        let start = Instant::now();
         self.walk(roots);
-        self.paths.get(&key).filter(|p| current(p)).cloned()
+        self.next_walk = Some(Instant::now() + (start.elapsed() * 10).max(Duration::from_secs(1)));
+        self.paths.get(&key).filter(|p| names(p, dev, ino)).cloned()
     }
 
     fn walk(&mut self, roots: &[Root]) {
         use std::os::unix::fs::MetadataExt;
         self.paths.clear();
-        self.walked = Some(Instant::now());
+        let deadline = Instant::now() + PATH_WALK_BUDGET;
+        let share = PATH_INDEX_MAX / roots.len().max(1);
+        // Each directory once: a bind mount of a directory inside itself
+        // has the same device.
+        let mut visited = std::collections::HashSet::new();
         for root in roots {
             // Where the directory is now (it may have been moved).
             let Ok(top) = std::fs::read_link(format!("/proc/self/fd/{}", root.fd.as_raw_fd()))
             else {
                 continue;
             };
+            let mut budget = share;
             let mut dirs = vec![top];
             while let Some(dir) = dirs.pop() {
+                if budget == 0 || Instant::now() >= deadline {
+                    break;
+                }
                 let Ok(entries) = std::fs::read_dir(&dir) else {
                     continue;
                 };
                 for e in entries.flatten() {
-                    if self.paths.len() >= PATH_INDEX_MAX {
-                        return;
+                    if budget == 0 {
+                        break;
                     }
+                    // Not followed: a symbolic link is an object of its own.
                     let Ok(m) = e.metadata() else { continue };
                     let p = e.path();
-                    if m.is_dir() && m.dev() == root.id.0 {
+                    if m.is_dir() && m.dev() == root.id.0 && visited.insert((m.dev(), m.ino())) {
                         dirs.push(p.clone());
                     }
-                    self.paths.insert((dev_text(m.dev()), m.ino()), p);
+                    // The first name found stays.
+                    self.paths.entry((dev_text(m.dev()), m.ino())).or_insert(p);
+                    budget -= 1;
                 }
             }
         }
     }
+}
+
+/// Whether `p` names inode `ino` of device `dev`, through no symbolic link
+/// (a directory on the way swapped for one would show another file's
+/// name).
+fn names(p: &Path, dev: &str, ino: u64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(m) = std::fs::symlink_metadata(p) else {
+        return false;
+    };
+    m.ino() == ino
+        && dev_text(m.dev()) == dev
+        && p.parent()
+            .is_some_and(|d| std::fs::canonicalize(d).is_ok_and(|c| c == d))
 }
 
 /// A directory guarded since start or a reload, by identity.
@@ -476,7 +501,7 @@ impl Config {
     /// The filter's arguments: every root, the exempt processes alive.
     /// With `audit`, a policy that sends what guard would deny: events at
     /// or below a root, or whose place is unknown, not caused by an exempt
-    /// process or uid (nor by this one), kernel threads' too.
+    /// process or uid, kernel threads' too.
     fn spec(&self, audit: bool) -> Result<Box<dyn FilterSpec>, Failure> {
         let fds = self
             .roots
@@ -485,12 +510,15 @@ impl Config {
             .collect::<Result<Vec<_>, _>>()?;
         let pids: Vec<i32> = self.exempt.iter().map(|e| e.pid).collect();
         if audit {
-            let not_exempt = Actor::new(pids, self.uids.clone(), true, true)?;
+            // Not "not self": guard does not exempt the guard either.
+            let not_exempt = (!pids.is_empty() || !self.uids.is_empty())
+                .then(|| Actor::new(pids, self.uids.clone(), true, false))
+                .transpose()?;
             return Ok(Box::new(Policy::new(
                 Some(Subtree::new(fds)?),
                 None,
                 None,
-                Some(not_exempt),
+                not_exempt,
             )?));
         }
         Ok(Box::new(
@@ -690,11 +718,12 @@ fn run(
     let mut write_error = None;
     let mut paths = PathIndex::default();
     let filter = if a.audit { "policy" } else { "guard" };
-    // SAFETY: `fan` comes from fanotify_init(2).  64 KiB per round, as
-    // the trace's, so that a storm of opens does not keep signals waiting.
+    // SAFETY: `fan` comes from fanotify_init(2).  4 KiB per read: each
+    // event brings an fd, and one the kernel cannot make for lack of fds
+    // is an event lost.
     let mut audit = a
         .audit
-        .then(|| unsafe { EventReader::new_unchecked(fan.as_fd(), 64 * 1024) });
+        .then(|| unsafe { EventReader::new_unchecked(fan.as_fd(), 4096) });
     loop {
         // Every 2 s at least: the counters tell a revocation even when no
         // event comes.
@@ -713,7 +742,8 @@ fn run(
                     format!(
                         "the administrator disabled filter {filter} \
                          (/sys/fs/fanotify/filters/{filter}/enabled is 0): nothing is \
-                         guarded any more"
+                         {} any more",
+                        if a.audit { "audited" } else { "guarded" }
                     ),
                 ))
             }
@@ -825,7 +855,7 @@ fn run(
                     say!("fanfilter: the queue overflowed: opens were not reported");
                     continue;
                 }
-                let (d, path) = audited(ev);
+                let (d, path) = audited(ev, &mut paths, &config.roots);
                 let l = DenialLine {
                     denial: &d,
                     pid: Some(d.tid),
@@ -899,18 +929,26 @@ fn run(
 }
 
 /// What an audited open is: its process (the event's pid, a tgid of our
-/// pid namespace) and its object, by the fd the event carries.
-fn audited(ev: &OwnedEvent<'_>) -> (Denial, Option<PathBuf>) {
-    use std::os::unix::fs::MetadataExt;
+/// pid namespace) and its object, by the fd the event carries.  The fd's
+/// path is the one the opener's mount namespace gives (another namespace
+/// may bind the directory anywhere): kept only if it names that inode
+/// here, else looked up in the guarded directories.
+fn audited(
+    ev: &OwnedEvent<'_>,
+    paths: &mut PathIndex,
+    roots: &[Root],
+) -> (Denial, Option<PathBuf>) {
     let pid = ev.raw().pid;
-    let file = ev
+    let st = ev
         .fd()
-        .and_then(|fd| fd.try_clone_to_owned().ok())
-        .map(std::fs::File::from);
-    let meta = file.as_ref().and_then(|f| f.metadata().ok());
+        .and_then(|fd| nix::sys::stat::fstat(fd.as_raw_fd()).ok());
+    let dev = st.map_or_else(|| "?".into(), |st| dev_text(st.st_dev));
+    let ino = st.map_or(0, |st| st.st_ino);
     let path = ev
         .fd()
-        .and_then(|fd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok());
+        .and_then(|fd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok())
+        .filter(|p| names(p, &dev, ino))
+        .or_else(|| st.and_then(|_| paths.lookup(roots, &dev, ino)));
     let comm = comm_of(pid).map_or_else(
         || "<...>".into(),
         |c| String::from_utf8_lossy(&c).into_owned(),
@@ -919,10 +957,8 @@ fn audited(ev: &OwnedEvent<'_>) -> (Denial, Option<PathBuf>) {
         comm,
         tid: pid,
         tgid: Some(pid),
-        dev: meta
-            .as_ref()
-            .map_or_else(|| "?".into(), |m| dev_text(m.dev())),
-        ino: meta.as_ref().map_or(0, |m| m.ino()),
+        dev,
+        ino,
         mask: ev.raw().mask,
     };
     (d, path)
@@ -941,7 +977,7 @@ fn finish(
     drop(trace);
     match counters {
         Ok(Some(c)) => say!("fanfilter: {}", counters_text(&c)),
-        Ok(None) => say!("fanfilter: filter guard is no longer attached"),
+        Ok(None) => say!("fanfilter: the filter is no longer attached"),
         Err(e) => say!("fanfilter: cannot read the counters: {e}"),
     }
     say!("fanfilter: queue overflows: {overflows}");

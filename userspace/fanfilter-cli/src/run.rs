@@ -12,6 +12,7 @@ use fanfilter::bpf::BpfFilters;
 use fanfilter::events::{Event, EventReader, Resolver};
 use fanfilter::fanotify::{EventFFlags, Fanotify, InitFlags, MarkFlags, MaskFlags};
 use fanfilter::sysfs;
+use fanfilter::Errno;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use std::io::{self, Write};
@@ -47,6 +48,21 @@ pub(crate) fn fail(code: i32, message: impl Into<String>) -> Failure {
     }
 }
 
+/// An error and its causes, "error: cause: cause" (an errno as the OS
+/// words it).
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        match c.downcast_ref::<fanfilter::Errno>() {
+            Some(&errno) => s.push_str(&format!(": {}", io::Error::from(errno))),
+            None => s.push_str(&format!(": {c}")),
+        }
+        cause = c.source();
+    }
+    s
+}
+
 impl From<FilterError> for Failure {
     fn from(e: FilterError) -> Self {
         let code = match e.errno as i32 {
@@ -55,13 +71,13 @@ impl From<FilterError> for Failure {
             libc::EINVAL | libc::E2BIG | libc::ESRCH | libc::EBADF => EXIT_BAD_ARGS,
             _ => EXIT_RUNTIME,
         };
-        fail(code, e.to_string())
+        fail(code, chain(&e))
     }
 }
 
 impl From<ArgsError> for Failure {
     fn from(e: ArgsError) -> Self {
-        fail(EXIT_BAD_ARGS, e.to_string())
+        fail(EXIT_BAD_ARGS, chain(&e))
     }
 }
 
@@ -263,8 +279,11 @@ fn init_group_with(class: u32, fid: bool, more: u32) -> Result<Fanotify, Failure
     }
     Fanotify::init(
         InitFlags::from_bits_retain(flags),
+        // O_NONBLOCK: the kernel opens each event's fd for us when we
+        // read the event; a FIFO without a writer would block that read,
+        // and with it this process, for good.
         EventFFlags::from_bits_retain(
-            (libc::O_RDONLY | libc::O_LARGEFILE | libc::O_CLOEXEC) as u32,
+            (libc::O_RDONLY | libc::O_LARGEFILE | libc::O_CLOEXEC | libc::O_NONBLOCK) as u32,
         ),
     )
     .map_err(|e| match e {
@@ -591,17 +610,21 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         .map(|p| std::fs::canonicalize(p).map_err(|e| io_fail(&p.display().to_string(), e)))
         .collect::<Result<Vec<_>, _>>()?;
     let subtree = check_subtrees(&a, &watched, &meta)?;
-    // --prune: directories, named as the kernel names them.
+    // --prune: directories below a PATH, named as the kernel names them.
     let pruned = a
         .prune
         .iter()
-        .map(|p| match std::fs::canonicalize(p) {
-            Ok(c) if c.is_dir() => Ok(c),
-            Ok(_) => Err(fail(
+        .map(|p| {
+            let why = match std::fs::canonicalize(p) {
+                Ok(c) if !c.is_dir() => "not a directory".to_string(),
+                Ok(c) if watched.iter().any(|w| c.starts_with(w) && c != *w) => return Ok(c),
+                Ok(_) => "not below a watched PATH".to_string(),
+                Err(e) => e.to_string(),
+            };
+            Err(fail(
                 EXIT_BAD_ARGS,
-                format!("--prune {}: not a directory", p.display()),
-            )),
-            Err(e) => Err(io_fail(&format!("--prune {}", p.display()), e)),
+                format!("--prune {}: {why}", p.display()),
+            ))
         })
         .collect::<Result<Vec<_>, _>>()?;
     paths.prune.clone_from(&pruned);
@@ -629,6 +652,9 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         ));
     }
     let inode_mark = a.inode || !is_dir || !capable;
+    // The kernel prunes for a filesystem mark (the policy filter, root);
+    // an inode mark reports PATH's entries only, pruned by path.
+    let kernel_prune = capable && !inode_mark && !pruned.is_empty();
     // Registered for as long as the watch runs.
     let bpf = a
         .bpf
@@ -647,13 +673,9 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             let roots = subtree_arg(&a, !inode_mark)?;
             Some(Box::new(BpfFilter::new(&b.names()[0], roots)?))
         }
-        None => watch_filter(
-            &a,
-            !inode_mark,
-            (capable && !pruned.is_empty()).then_some(&pruned),
-        )?,
+        None => watch_filter(&a, !inode_mark, kernel_prune.then_some(&pruned))?,
     };
-    if !pruned.is_empty() && !capable && !a.quiet {
+    if !pruned.is_empty() && !kernel_prune && !a.quiet {
         say!("fanfilter: --prune in user space only (pruning in the kernel needs CAP_SYS_ADMIN)");
     }
     // PATH itself deleted or moved away: said, and the watch ends (below).
@@ -694,8 +716,21 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     // SAFETY: `fan` comes from fanotify_init(2).
     let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 64 * 1024) };
     // Attach before marking: no unfiltered event reaches the queue.
+    let mut filter = filter;
     if let Some(f) = &filter {
-        attach(fan.as_fd(), f.as_ref())?;
+        match attach(fan.as_fd(), f.as_ref()) {
+            // The kernel cannot prune (policy disabled by the
+            // administrator, or a module without prune sections): the
+            // watch without it, pruned in user space.
+            Err(e) if kernel_prune && matches!(e.errno, Errno::EPERM | Errno::EINVAL) => {
+                say!("fanfilter: --prune in user space only: {}", chain(&e));
+                filter = watch_filter(&a, !inode_mark, None)?;
+                if let Some(f) = &filter {
+                    attach(fan.as_fd(), f.as_ref())?;
+                }
+            }
+            r => r?,
+        }
     }
     // The kernel keeps the directories' identities: the fds go, or PATH
     // would never be deleted (its dentry held) and no DELETE_SELF come.
@@ -1185,6 +1220,15 @@ mod tests {
         assert!(f.passes(Some(Path::new("/a/b.rs")), None));
         assert!(!f.passes(Some(Path::new("/a/b.c")), None));
         assert!(PathFilter::new(&["(".into()], &[]).is_err());
+    }
+
+    #[test]
+    fn error_chains_name_each_cause_once() {
+        let e = fanfilter::args::Subtree::open(&["/no/such/dir"]).unwrap_err();
+        assert_eq!(
+            super::chain(&e),
+            "/no/such/dir: No such file or directory (os error 2)"
+        );
     }
 
     #[test]

@@ -58,9 +58,8 @@ impl fmt::Display for ArgsError {
                 "--not-self without --pid/--uid only makes sense as an exclusion"
             ),
             ArgsError::Policy(why) => write!(f, "policy: {why}"),
-            ArgsError::Open { path, errno } => {
-                write!(f, "{}: {}", path.display(), std::io::Error::from(*errno))
-            }
+            // The errno is the source(), not repeated here.
+            ArgsError::Open { path, .. } => write!(f, "{}", path.display()),
         }
     }
 }

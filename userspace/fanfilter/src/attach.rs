@@ -65,13 +65,8 @@ impl fmt::Display for FilterError {
             Op::Reconfigure => "reconfigure",
             Op::Detach => "detach",
         };
-        write!(
-            f,
-            "cannot {what} filter '{}': {} ({})",
-            self.filter,
-            self.hint(),
-            std::io::Error::from(self.errno)
-        )
+        // The errno itself is the source(), not repeated here.
+        write!(f, "cannot {what} filter '{}': {}", self.filter, self.hint())
     }
 }
 

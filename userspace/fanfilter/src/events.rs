@@ -135,7 +135,9 @@ fn parse_fid(rec: &[u8], kind: FidKind, at: usize) -> Result<Info<'_>, ParseErro
 
 /// An event with the fds the kernel gave with it: the event's own fd and a
 /// pidfd record's.  They are closed when the event is dropped, unless
-/// taken with [`OwnedEvent::take_fd`].
+/// taken with [`OwnedEvent::take_fd`].  A permission event's fd is also
+/// what the answer names: dropping one unanswered leaves the process that
+/// caused it waiting until the group is closed.
 #[derive(Debug)]
 pub struct OwnedEvent<'a> {
     raw: RawEvent<'a>,
@@ -179,6 +181,8 @@ unsafe fn own_fd(fd: i32) -> Option<OwnedFd> {
 
 /// Parse a buffer; with `take`, own each fd as soon as its number is read,
 /// so that on an error the fds read so far are closed with the events.
+/// (Fds of events after the malformed bytes cannot be found: the buffer
+/// no longer says where they are.)
 ///
 /// # Safety
 ///
@@ -362,8 +366,11 @@ impl<'f> EventReader<'f> {
     }
 
     /// The events, one at a time and resolved by `resolver`: blocks (in
-    /// `poll()`) while none is queued, retries after a signal, and ends
-    /// after the first error, which it yields.
+    /// `poll()`) while none is queued and retries after a signal (a
+    /// program that stops on a signal reads a signalfd, or uses
+    /// [`Self::read`]).  An error is yielded; one that may pass (no fd
+    /// left for an event: `EMFILE`, `ENFILE`; no memory) lets the
+    /// iterator go on, any other ends it.
     pub fn events(self, resolver: Resolver) -> Events<'f> {
         Events {
             reader: self,
@@ -420,10 +427,16 @@ pub struct Events<'f> {
     failed: bool,
 }
 
-impl Events<'_> {
+impl<'f> Events<'f> {
     /// The resolver, e.g. to tell it a path ([`Resolver::know`]).
     pub fn resolver(&mut self) -> &mut Resolver {
         &mut self.resolver
+    }
+
+    /// The reader and the resolver back; events read but not yet yielded
+    /// are dropped (their fds closed).
+    pub fn into_parts(self) -> (EventReader<'f>, Resolver) {
+        (self.reader, self.resolver)
     }
 
     /// Read one batch into `queued`; `Ok(false)` if nothing was queued.
@@ -467,7 +480,14 @@ impl Iterator for Events<'_> {
                 Err(e) => Err(e),
             };
             if let Err(e) = r {
-                self.failed = true;
+                let passing = matches!(
+                    &e,
+                    ReadError::Io(io) if matches!(
+                        io.raw_os_error(),
+                        Some(libc::EMFILE | libc::ENFILE | libc::ENOMEM | libc::ENOBUFS)
+                    )
+                );
+                self.failed = !passing;
                 return Some(Err(e));
             }
         }

@@ -6,6 +6,10 @@ use fanfilter::Errno;
 use std::error::Error;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// One test at a time: one of them lowers the process's fd limit.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 /// A fanotify group reporting directory handles and names, with an inode
 /// mark for creations in `dir`.
@@ -59,6 +63,7 @@ fn path_of(e: Result<Event, ReadError>) -> Option<PathBuf> {
 
 #[test]
 fn the_iterator_yields_resolved_events_and_waits_for_more() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch_dir("iter");
     let fan = creations_in(&dir);
     let mut resolver = Resolver::new(OwnedFd::from(std::fs::File::open(&dir).unwrap()));
@@ -88,6 +93,7 @@ fn the_iterator_yields_resolved_events_and_waits_for_more() {
 
 #[test]
 fn errors_give_their_cause_as_source() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // FAN_IOC_ADD_FILTER on a file that is no fanotify fd: ENOTTY.
     let file = std::fs::File::open("/dev/null").unwrap();
     let spec = fanfilter::args::Kind::Directories;
@@ -115,4 +121,70 @@ fn errors_give_their_cause_as_source() {
         .downcast_ref::<std::io::Error>()
         .unwrap();
     assert_eq!(inner.raw_os_error(), Some(libc::EBADF));
+}
+
+#[test]
+fn the_iterator_goes_on_after_running_out_of_fds() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // A group that reports an fd per event, and no fd left to make one.
+    let dir = scratch_dir("emfile");
+    // SAFETY: plain system call; the fd is checked below.
+    let fd = unsafe {
+        libc::fanotify_init(
+            libc::FAN_CLASS_NOTIF | libc::FAN_NONBLOCK,
+            (libc::O_RDONLY | libc::O_NONBLOCK) as u32,
+        )
+    };
+    assert!(
+        fd >= 0,
+        "fanotify_init: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: `fd` was just opened and is owned by nobody else.
+    let fan = unsafe { OwnedFd::from_raw_fd(fd) };
+    let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is NUL-terminated and outlives the call.
+    let r = unsafe {
+        libc::fanotify_mark(
+            fd,
+            libc::FAN_MARK_ADD,
+            libc::FAN_CLOSE_WRITE | libc::FAN_EVENT_ON_CHILD,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+        )
+    };
+    assert_eq!(r, 0);
+    let reader = EventReader::new(fan.as_fd(), 4096).unwrap();
+    let mut events = reader.events(Resolver::new(OwnedFd::from(
+        std::fs::File::open(&dir).unwrap(),
+    )));
+    std::fs::write(dir.join("a"), b"").unwrap();
+    // Fill the fd table up to the soft limit, lowered for the test.
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid struct.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    let saved = lim;
+    lim.rlim_cur = 256;
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    let mut filler = Vec::new();
+    while let Ok(f) = std::fs::File::open("/dev/null") {
+        filler.push(f);
+    }
+    let e = events.next().expect("an error, not the end");
+    assert!(
+        matches!(&e, Err(ReadError::Io(io)) if io.raw_os_error() == Some(libc::EMFILE)),
+        "{e:?}"
+    );
+    drop(filler);
+    // SAFETY: as above.
+    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &saved) };
+    std::fs::write(dir.join("b"), b"").unwrap();
+    let next = events.next().expect("the iterator goes on");
+    assert!(matches!(next, Ok(Event::Object { .. })), "{next:?}");
+    let (_reader, _resolver) = events.into_parts();
+    std::fs::remove_dir_all(&dir).unwrap();
 }

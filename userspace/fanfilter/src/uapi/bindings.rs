@@ -73,113 +73,12 @@ pub struct fanotify_filter_args {
     pub args_size: __u32,
     pub args: __u64,
 }
-#[test]
-fn bindgen_test_layout_fanotify_filter_args() {
-    const UNINIT: ::std::mem::MaybeUninit<fanotify_filter_args> = ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fanotify_filter_args>(),
-        48usize,
-        concat!("Size of: ", stringify!(fanotify_filter_args))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fanotify_filter_args>(),
-        8usize,
-        concat!("Alignment of ", stringify!(fanotify_filter_args))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).name) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_args),
-            "::",
-            stringify!(name)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
-        32usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_args),
-            "::",
-            stringify!(flags)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).args_size) as usize - ptr as usize },
-        36usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_args),
-            "::",
-            stringify!(args_size)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).args) as usize - ptr as usize },
-        40usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_args),
-            "::",
-            stringify!(args)
-        )
-    );
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct fanotify_filter_roots {
     pub version: __u32,
     pub nr_roots: __u32,
     pub root_fds: __IncompleteArrayField<__s32>,
-}
-#[test]
-fn bindgen_test_layout_fanotify_filter_roots() {
-    const UNINIT: ::std::mem::MaybeUninit<fanotify_filter_roots> =
-        ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fanotify_filter_roots>(),
-        8usize,
-        concat!("Size of: ", stringify!(fanotify_filter_roots))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fanotify_filter_roots>(),
-        4usize,
-        concat!("Alignment of ", stringify!(fanotify_filter_roots))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).version) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_roots),
-            "::",
-            stringify!(version)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_roots) as usize - ptr as usize },
-        4usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_roots),
-            "::",
-            stringify!(nr_roots)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).root_fds) as usize - ptr as usize },
-        8usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_roots),
-            "::",
-            stringify!(root_fds)
-        )
-    );
 }
 #[repr(C)]
 #[derive(Debug)]
@@ -190,123 +89,12 @@ pub struct fanotify_filter_bpf_args {
     pub flags: __u32,
     pub fds: __IncompleteArrayField<__s32>,
 }
-#[test]
-fn bindgen_test_layout_fanotify_filter_bpf_args() {
-    const UNINIT: ::std::mem::MaybeUninit<fanotify_filter_bpf_args> =
-        ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fanotify_filter_bpf_args>(),
-        16usize,
-        concat!("Size of: ", stringify!(fanotify_filter_bpf_args))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fanotify_filter_bpf_args>(),
-        4usize,
-        concat!("Alignment of ", stringify!(fanotify_filter_bpf_args))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).version) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_bpf_args),
-            "::",
-            stringify!(version)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_roots) as usize - ptr as usize },
-        4usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_bpf_args),
-            "::",
-            stringify!(nr_roots)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_exempt) as usize - ptr as usize },
-        8usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_bpf_args),
-            "::",
-            stringify!(nr_exempt)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
-        12usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_bpf_args),
-            "::",
-            stringify!(flags)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).fds) as usize - ptr as usize },
-        16usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fanotify_filter_bpf_args),
-            "::",
-            stringify!(fds)
-        )
-    );
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct fan_subtree_args {
     pub version: __u32,
     pub nr_roots: __u32,
     pub root_fds: __IncompleteArrayField<__s32>,
-}
-#[test]
-fn bindgen_test_layout_fan_subtree_args() {
-    const UNINIT: ::std::mem::MaybeUninit<fan_subtree_args> = ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fan_subtree_args>(),
-        8usize,
-        concat!("Size of: ", stringify!(fan_subtree_args))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fan_subtree_args>(),
-        4usize,
-        concat!("Alignment of ", stringify!(fan_subtree_args))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).version) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_subtree_args),
-            "::",
-            stringify!(version)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_roots) as usize - ptr as usize },
-        4usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_subtree_args),
-            "::",
-            stringify!(nr_roots)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).root_fds) as usize - ptr as usize },
-        8usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_subtree_args),
-            "::",
-            stringify!(root_fds)
-        )
-    );
 }
 #[repr(C)]
 #[derive(Debug)]
@@ -317,111 +105,11 @@ pub struct fan_guard_args {
     pub nr_exempt_uids: __u32,
     pub ids: __IncompleteArrayField<__s32>,
 }
-#[test]
-fn bindgen_test_layout_fan_guard_args() {
-    const UNINIT: ::std::mem::MaybeUninit<fan_guard_args> = ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fan_guard_args>(),
-        16usize,
-        concat!("Size of: ", stringify!(fan_guard_args))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fan_guard_args>(),
-        4usize,
-        concat!("Alignment of ", stringify!(fan_guard_args))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).version) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_guard_args),
-            "::",
-            stringify!(version)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_roots) as usize - ptr as usize },
-        4usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_guard_args),
-            "::",
-            stringify!(nr_roots)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_exempt) as usize - ptr as usize },
-        8usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_guard_args),
-            "::",
-            stringify!(nr_exempt)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_exempt_uids) as usize - ptr as usize },
-        12usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_guard_args),
-            "::",
-            stringify!(nr_exempt_uids)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).ids) as usize - ptr as usize },
-        16usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_guard_args),
-            "::",
-            stringify!(ids)
-        )
-    );
-}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct fan_kind_args {
     pub version: __u32,
     pub kind: __u32,
-}
-#[test]
-fn bindgen_test_layout_fan_kind_args() {
-    const UNINIT: ::std::mem::MaybeUninit<fan_kind_args> = ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fan_kind_args>(),
-        8usize,
-        concat!("Size of: ", stringify!(fan_kind_args))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fan_kind_args>(),
-        4usize,
-        concat!("Alignment of ", stringify!(fan_kind_args))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).version) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_kind_args),
-            "::",
-            stringify!(version)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).kind) as usize - ptr as usize },
-        4usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_kind_args),
-            "::",
-            stringify!(kind)
-        )
-    );
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -431,112 +119,12 @@ pub struct fan_name_args {
     pub nr_patterns: __u32,
     pub zero: __u32,
 }
-#[test]
-fn bindgen_test_layout_fan_name_args() {
-    const UNINIT: ::std::mem::MaybeUninit<fan_name_args> = ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fan_name_args>(),
-        16usize,
-        concat!("Size of: ", stringify!(fan_name_args))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fan_name_args>(),
-        4usize,
-        concat!("Alignment of ", stringify!(fan_name_args))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).version) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_name_args),
-            "::",
-            stringify!(version)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
-        4usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_name_args),
-            "::",
-            stringify!(flags)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_patterns) as usize - ptr as usize },
-        8usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_name_args),
-            "::",
-            stringify!(nr_patterns)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).zero) as usize - ptr as usize },
-        12usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_name_args),
-            "::",
-            stringify!(zero)
-        )
-    );
-}
 #[repr(C)]
 #[derive(Debug)]
 pub struct fan_name_pattern {
     pub kind: __u8,
     pub len: __u8,
     pub name: __IncompleteArrayField<::std::os::raw::c_char>,
-}
-#[test]
-fn bindgen_test_layout_fan_name_pattern() {
-    const UNINIT: ::std::mem::MaybeUninit<fan_name_pattern> = ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fan_name_pattern>(),
-        2usize,
-        concat!("Size of: ", stringify!(fan_name_pattern))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fan_name_pattern>(),
-        1usize,
-        concat!("Alignment of ", stringify!(fan_name_pattern))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).kind) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_name_pattern),
-            "::",
-            stringify!(kind)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).len) as usize - ptr as usize },
-        1usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_name_pattern),
-            "::",
-            stringify!(len)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).name) as usize - ptr as usize },
-        2usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_name_pattern),
-            "::",
-            stringify!(name)
-        )
-    );
 }
 #[repr(C)]
 #[derive(Debug)]
@@ -547,150 +135,15 @@ pub struct fan_actor_args {
     pub nr_uids: __u32,
     pub ids: __IncompleteArrayField<__u32>,
 }
-#[test]
-fn bindgen_test_layout_fan_actor_args() {
-    const UNINIT: ::std::mem::MaybeUninit<fan_actor_args> = ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fan_actor_args>(),
-        16usize,
-        concat!("Size of: ", stringify!(fan_actor_args))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fan_actor_args>(),
-        4usize,
-        concat!("Alignment of ", stringify!(fan_actor_args))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).version) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_actor_args),
-            "::",
-            stringify!(version)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).flags) as usize - ptr as usize },
-        4usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_actor_args),
-            "::",
-            stringify!(flags)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_tgids) as usize - ptr as usize },
-        8usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_actor_args),
-            "::",
-            stringify!(nr_tgids)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_uids) as usize - ptr as usize },
-        12usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_actor_args),
-            "::",
-            stringify!(nr_uids)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).ids) as usize - ptr as usize },
-        16usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_actor_args),
-            "::",
-            stringify!(ids)
-        )
-    );
-}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct fan_policy_args {
     pub version: __u32,
     pub nr_sections: __u32,
 }
-#[test]
-fn bindgen_test_layout_fan_policy_args() {
-    const UNINIT: ::std::mem::MaybeUninit<fan_policy_args> = ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fan_policy_args>(),
-        8usize,
-        concat!("Size of: ", stringify!(fan_policy_args))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fan_policy_args>(),
-        4usize,
-        concat!("Alignment of ", stringify!(fan_policy_args))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).version) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_policy_args),
-            "::",
-            stringify!(version)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).nr_sections) as usize - ptr as usize },
-        4usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_policy_args),
-            "::",
-            stringify!(nr_sections)
-        )
-    );
-}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct fan_policy_section {
     pub type_: __u32,
     pub size: __u32,
-}
-#[test]
-fn bindgen_test_layout_fan_policy_section() {
-    const UNINIT: ::std::mem::MaybeUninit<fan_policy_section> = ::std::mem::MaybeUninit::uninit();
-    let ptr = UNINIT.as_ptr();
-    assert_eq!(
-        ::std::mem::size_of::<fan_policy_section>(),
-        8usize,
-        concat!("Size of: ", stringify!(fan_policy_section))
-    );
-    assert_eq!(
-        ::std::mem::align_of::<fan_policy_section>(),
-        4usize,
-        concat!("Alignment of ", stringify!(fan_policy_section))
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).type_) as usize - ptr as usize },
-        0usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_policy_section),
-            "::",
-            stringify!(type_)
-        )
-    );
-    assert_eq!(
-        unsafe { ::std::ptr::addr_of!((*ptr).size) as usize - ptr as usize },
-        4usize,
-        concat!(
-            "Offset of field: ",
-            stringify!(fan_policy_section),
-            "::",
-            stringify!(size)
-        )
-    );
 }

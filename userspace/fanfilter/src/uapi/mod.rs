@@ -2,7 +2,7 @@
 //! module's `src/uapi/fanotify_filters.h`.
 //!
 //! The C headers are the one definition: [`raw`] is what bindgen makes of
-//! them (`generate.sh`; `tests/uapi_bindings.rs` regenerates it and fails
+//! them (`generate.sh`; `tests/layout.rs` regenerates it and fails
 //! on a difference), and the names below are that, typed for Rust code
 //! (counts as `usize`).  `tests/layout.rs` also compiles both headers with
 //! the C compiler and checks every size, offset and constant.
