@@ -451,9 +451,10 @@ static inline void add_event_name(const struct fanotify_event_metadata *md,
 	struct event_names *ev = ctx;
 	const struct file_handle *fh;
 
-	if (md->event_len <= sizeof(*md) ||
-	    fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME ||
-	    ev->nr >= MAX_EVENTS)
+	/* A rename's first record is its old place. */
+	if (md->event_len <= sizeof(*md) || ev->nr >= MAX_EVENTS ||
+	    (fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME &&
+	     fid->hdr.info_type != FAN_EVENT_INFO_TYPE_OLD_DFID_NAME))
 		return;
 	fh = (const struct file_handle *)fid->handle;
 	ev->mask[ev->nr] = md->mask;

@@ -303,6 +303,18 @@ impl DenialLine<'_> {
     }
 }
 
+impl DenialLine<'_> {
+    /// The line, stamped now, as JSON or text, into `out`.
+    fn write_to(&self, out: &mut Vec<u8>, json: bool) {
+        let (text, unix) = now();
+        let _ = if json {
+            writeln!(out, "{}", self.json(unix))
+        } else {
+            writeln!(out, "{}", self.text(&text))
+        };
+    }
+}
+
 /// `M:N` of a device number, as the trace prints one.
 fn dev_text(dev: u64) -> String {
     format!("{}:{}", libc::major(dev), libc::minor(dev))
@@ -835,11 +847,7 @@ fn run(
                         path: path.as_deref(),
                         enforced: true,
                     };
-                    let _ = if a.json {
-                        writeln!(out, "{}", l.json(now().1))
-                    } else {
-                        writeln!(out, "{}", l.text(&now().0))
-                    };
+                    l.write_to(&mut out, a.json);
                     printed += 1;
                 }
             }
@@ -863,11 +871,7 @@ fn run(
                     path: path.as_deref(),
                     enforced: false,
                 };
-                let _ = if a.json {
-                    writeln!(out, "{}", l.json(now().1))
-                } else {
-                    writeln!(out, "{}", l.text(&now().0))
-                };
+                l.write_to(&mut out, a.json);
                 printed += 1;
             }
         } else if let Ok(Some(c)) = &counters {
