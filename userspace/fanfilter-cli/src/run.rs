@@ -280,8 +280,10 @@ fn init_group_with(class: u32, fid: bool, more: u32) -> Result<Fanotify, Failure
     Fanotify::init(
         InitFlags::from_bits_retain(flags),
         // O_NONBLOCK: the kernel opens each event's fd for us when we
-        // read the event; a FIFO without a writer would block that read,
-        // and with it this process, for good.
+        // read the event; an object whose open waits (a FIFO without a
+        // writer, some devices) must not block that read, and with it
+        // this process.  (6.12 raises no open event for a FIFO to a
+        // filesystem mark; other kernels or objects may.)
         EventFFlags::from_bits_retain(
             (libc::O_RDONLY | libc::O_LARGEFILE | libc::O_CLOEXEC | libc::O_NONBLOCK) as u32,
         ),
