@@ -52,6 +52,12 @@ report() {
 				# CAP_SYS_ADMIN, the filter of fanfilter the patched kernel.
 				needs = run == "fanfilter" ? "root, patched kernel" : \
 					run == "fsnotifywait-S" || run == "fatrace" ? "root" : "-"
+				if (v["status"] == "behind") {
+					printf "| %s | %s | %s | %s | %s | %s | %s | did not keep pace: %s not done in %s s, %s lines printed, %.1f s CPU | - | - | - | - | - | - |\n",
+						v["dirs"], name, needs, f3("ready_s"), f3("cpu_ready_s"), g("marks"), g("sunreclaim_kb"),
+						v["behind"], v["behind_limit_s"], g("printed"), v["cpu_total_s"]
+					exit
+				}
 				if (v["status"] != "ok") {
 					printf "| %s | %s | %s | %s |||||||||||\n", v["size"], name, needs, v["status"]
 					exit
