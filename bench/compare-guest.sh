@@ -25,9 +25,9 @@ EVENTS=(create delete move modify)
 WAIT_LIMIT=900 # guest seconds for a tool to get ready or drain its queue
 # fsnotifywait -S takes every event of the filesystem to user space: under
 # TCG it does not keep pace, and the workload shares its one vCPU.  Guest
-# seconds it gets for the workload (15 times what it takes unwatched) and
+# seconds it gets for the workload (5 times what it takes unwatched) and
 # for draining its queue; beyond, its row says "behind" (not a failure).
-BEHIND_LIMIT=60
+BEHIND_LIMIT=20
 failures=()
 
 log() {
