@@ -280,23 +280,26 @@ static void count_types(const struct fanotify_event_metadata *md, void *ctx)
 /*
  * Events about an object with another place than the one seen: a move of
  * the object itself into a pruned directory (its old place is gone), a
- * link-count change of a file with a name outside (placed inside if any
- * name is).  Neither is dropped; a link-count change of a file whose only
- * name is inside is.
+ * link-count change of a file with a name outside, or with a name inside
+ * already unlinked but still cached (an open fd keeps it), which the walk
+ * places inside if any name is.  None is dropped.
  */
 TEST_F(policy, prune_keeps_moves_in_and_other_names)
 {
 	static struct policy_args p;
 	char git[PATH_MAX], from[PATH_MAX], to[PATH_MAX];
 	struct type_counts c = { 0 };
-	int fan_fd, git_fd;
+	int fan_fd, git_fd, held;
 
 	ASSERT_EQ(0, mkdir_in(self->fs.in, ".git", git));
 	ASSERT_EQ(0, touch_write(self->fs.in, "a"));
 	ASSERT_EQ(0, touch_write(self->fs.in, "bin"));
-	ASSERT_EQ(0, touch_write(git, "single"));
+	ASSERT_EQ(0, touch_write(self->fs.in, "f"));
 	snprintf(from, sizeof(from), "%s/bin", self->fs.in);
 	snprintf(to, sizeof(to), "%s/bin", git);
+	ASSERT_EQ(0, link(from, to));
+	snprintf(from, sizeof(from), "%s/f", self->fs.in);
+	snprintf(to, sizeof(to), "%s/f", git);
 	ASSERT_EQ(0, link(from, to));
 	fan_fd = fs_group(self->fs.root, FAN_REPORT_FID,
 			  FAN_ATTRIB | FAN_MOVE_SELF);
@@ -308,22 +311,30 @@ TEST_F(policy, prune_keeps_moves_in_and_other_names)
 	ASSERT_EQ(0, attach_policy(fan_fd, &p));
 	close(git_fd);
 
-	/* Dropped: the only name of "single" was inside. */
-	snprintf(from, sizeof(from), "%s/single", git);
-	ASSERT_EQ(0, unlink(from));
-	ASSERT_EQ(0, drain_events(fan_fd, count_types, &c));
-	EXPECT_EQ(0, c.attrib);
-
-	/* Sent: "bin" has a name outside .git as well. */
+	/* "bin" has a name outside .git as well: a link is seen. */
 	snprintf(from, sizeof(from), "%s/bin", self->fs.in);
 	snprintf(to, sizeof(to), "%s/bin.2", self->fs.in);
 	ASSERT_EQ(0, link(from, to));
-	/* Sent: "a" was outside before it moved in. */
+	ASSERT_EQ(0, drain_events(fan_fd, count_types, &c));
+	EXPECT_EQ(1, c.attrib);
+	/* .git/f unlinked while open: its name stays cached. */
+	snprintf(to, sizeof(to), "%s/f", git);
+	held = open(to, O_RDONLY);
+	ASSERT_LE(0, held);
+	ASSERT_EQ(0, unlink(to));
+	ASSERT_EQ(0, drain_events(fan_fd, count_types, &c));
+	EXPECT_EQ(2, c.attrib);
+	/* Its last name, outside, unlinked: seen, link count 0 or not. */
+	snprintf(from, sizeof(from), "%s/f", self->fs.in);
+	ASSERT_EQ(0, unlink(from));
+	ASSERT_EQ(0, drain_events(fan_fd, count_types, &c));
+	EXPECT_EQ(3, c.attrib);
+	close(held);
+	/* "a" was outside before it moved in. */
 	snprintf(from, sizeof(from), "%s/a", self->fs.in);
 	snprintf(to, sizeof(to), "%s/a", git);
 	ASSERT_EQ(0, rename(from, to));
 	ASSERT_EQ(0, drain_events(fan_fd, count_types, &c));
-	EXPECT_EQ(1, c.attrib);
 	EXPECT_EQ(1, c.move_self);
 	close(fan_fd);
 }

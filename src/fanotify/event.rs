@@ -196,9 +196,10 @@ impl<'a> Event<'a> {
     /// - a rename: its old and its new place, each placed;
     /// - a move of the object itself (`FS_MOVE_SELF`): only the new place
     ///   can be seen, so never inside;
-    /// - another inode-only event on a non-directory that may have several
-    ///   names (hard links; placed inside if any name is): never inside
-    ///   unless the inode has no link left, i.e. had one name.
+    /// - any other inode-only event on a non-directory (a link count
+    ///   change, `FS_DELETE_SELF`): placed inside if any of the inode's
+    ///   cached names is, and a file may have several, among them names
+    ///   already unlinked but still cached: never inside.
     pub fn locate_every(&self, set: &InodeSet) -> Place {
         if self.mask & bindings::FS_RENAME != 0 && !self.dir.is_null() {
             return self.locate_rename_every(set);
@@ -211,26 +212,13 @@ impl<'a> Event<'a> {
     }
 
     /// Whether an event placed inside may also be about a place that was
-    /// not seen: see [`Self::locate_every`].
+    /// not seen: see [`Self::locate_every`]. A directory has one name.
     fn may_be_elsewhere(&self) -> bool {
-        if self.mask & bindings::FS_MOVE_SELF != 0 {
-            return true;
-        }
         let inode_only = self.data_type
             == bindings::fsnotify_data_type_FSNOTIFY_EVENT_INODE as c_int
-            && self.dir.is_null()
-            && !self.data.is_null();
-        if !inode_only || self.mask & bindings::FS_ISDIR != 0 {
-            // A dentry, a directory entry, or a directory: one place.
-            return false;
-        }
-        let inode = self.data.cast::<bindings::inode>();
-        // SAFETY: inode data is a valid inode for the call (type
-        // invariant). `i_nlink` may change under us (a link or an unlink
-        // in progress): read once, without tearing; a stale count only
-        // decides between "send" and "drop" for this one event.
-        let nlink = unsafe { ptr::read_volatile(ptr::addr_of!((*inode).__bindgen_anon_1.i_nlink)) };
-        nlink != 0
+            && self.dir.is_null();
+        self.mask & bindings::FS_MOVE_SELF != 0
+            || (inode_only && self.mask & bindings::FS_ISDIR == 0)
     }
 
     /// [`Self::locate_every`] of a rename: each of its two places.

@@ -25,7 +25,7 @@ use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -322,11 +322,15 @@ fn dev_text(dev: u64) -> String {
 
 /// Paths of the guarded directories' objects by device and inode: the
 /// trace names a denied object by inode only.  Made by walking the
-/// directories, again after a miss; each walk is bounded in objects and
-/// in time (shared among the directories), the next one waits ten times
-/// as long as the last took (a second at least), and an object it did not
-/// reach is printed `path=?`.  A path is only given if it still names
-/// that inode, through no symbolic link.
+/// directories, again after a miss: by directory fds, each opened below
+/// the last without following a symbolic link; bounded in objects and in
+/// time, both shared among the directories; the next walk waits ten
+/// times as long as the last took (a second at least).  Only directories
+/// are stat'ed (to stay on the filesystem); other entries are known by the
+/// inode number readdir gives.  An object the walk did not reach is
+/// printed `path=?`; a path is only given if it names that inode through
+/// no symbolic link when the line is written.  Of a file's hard links,
+/// the first found is given.
 #[derive(Default)]
 struct PathIndex {
     paths: HashMap<(String, u64), PathBuf>,
@@ -336,7 +340,7 @@ struct PathIndex {
 
 /// Most objects a walk indexes, over all the directories.
 const PATH_INDEX_MAX: usize = 1 << 18;
-/// Longest a walk may hold up the guard's loop.
+/// Longest a walk may hold up the guard's loop, over all the directories.
 const PATH_WALK_BUDGET: Duration = Duration::from_millis(200);
 
 impl PathIndex {
@@ -355,10 +359,13 @@ impl PathIndex {
     }
 
     fn walk(&mut self, roots: &[Root]) {
-        use std::os::unix::fs::MetadataExt;
+        use nix::dir::{Dir, Type};
+        use nix::fcntl::{AtFlags, OFlag};
+        use nix::sys::stat::{fstatat, Mode};
+        use std::os::unix::ffi::OsStrExt;
         self.paths.clear();
-        let deadline = Instant::now() + PATH_WALK_BUDGET;
-        let share = PATH_INDEX_MAX / roots.len().max(1);
+        let n = roots.len().max(1);
+        let time_share = PATH_WALK_BUDGET / n as u32;
         // Each directory once: a bind mount of a directory inside itself
         // has the same device.
         let mut visited = std::collections::HashSet::new();
@@ -368,46 +375,82 @@ impl PathIndex {
             else {
                 continue;
             };
-            let mut budget = share;
-            let mut dirs = vec![top];
-            while let Some(dir) = dirs.pop() {
-                if budget == 0 || Instant::now() >= deadline {
-                    break;
-                }
-                let Ok(entries) = std::fs::read_dir(&dir) else {
-                    continue;
-                };
-                for e in entries.flatten() {
-                    if budget == 0 {
-                        break;
+            let dev = root.id.0;
+            let dev_key = dev_text(dev);
+            let deadline = Instant::now() + time_share;
+            let mut budget = PATH_INDEX_MAX / n;
+            let open = |at: RawFd, name: &std::ffi::CStr| {
+                Dir::openat(
+                    Some(at),
+                    name,
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )
+            };
+            let Ok(first) = open(root.fd.as_raw_fd(), c".") else {
+                continue;
+            };
+            let mut dirs = vec![(first, top)];
+            'walk: while let Some((mut dir, path)) = dirs.pop() {
+                let at = dir.as_raw_fd();
+                let mut subdirs = Vec::new();
+                for e in dir.iter().flatten() {
+                    if budget == 0 || Instant::now() >= deadline {
+                        break 'walk;
                     }
-                    // Not followed: a symbolic link is an object of its own.
-                    let Ok(m) = e.metadata() else { continue };
-                    let p = e.path();
-                    if m.is_dir() && m.dev() == root.id.0 && visited.insert((m.dev(), m.ino())) {
-                        dirs.push(p.clone());
+                    let name = e.file_name();
+                    if name == c"." || name == c".." {
+                        continue;
+                    }
+                    let p = path.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
+                    let is_dir = match e.file_type() {
+                        Some(t) => t == Type::Directory,
+                        None => fstatat(Some(at), name, AtFlags::AT_SYMLINK_NOFOLLOW)
+                            .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR),
+                    };
+                    if is_dir {
+                        // A mount point's own device is another: not entered.
+                        match fstatat(Some(at), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                            Ok(st) if st.st_dev == dev && visited.insert(st.st_ino) => {
+                                subdirs.push((name.to_owned(), p.clone()));
+                            }
+                            _ => {}
+                        }
                     }
                     // The first name found stays.
-                    self.paths.entry((dev_text(m.dev()), m.ino())).or_insert(p);
+                    self.paths.entry((dev_key.clone(), e.ino())).or_insert(p);
                     budget -= 1;
+                }
+                for (name, p) in subdirs {
+                    if let Ok(d) = open(at, &name) {
+                        dirs.push((d, p));
+                    }
                 }
             }
         }
     }
 }
 
-/// Whether `p` names inode `ino` of device `dev`, through no symbolic link
-/// (a directory on the way swapped for one would show another file's
-/// name).
+/// Whether `p` names inode `ino` of device `dev`, through no symbolic
+/// link (a directory on the way swapped for one would show another
+/// file's name): its directory opened with `RESOLVE_NO_SYMLINKS`, the
+/// name looked at in it without following.
 fn names(p: &Path, dev: &str, ino: u64) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(m) = std::fs::symlink_metadata(p) else {
+    use nix::fcntl::{openat2, AtFlags, OFlag, OpenHow, ResolveFlag};
+    use nix::sys::stat::fstatat;
+    let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
         return false;
     };
-    m.ino() == ino
-        && dev_text(m.dev()) == dev
-        && p.parent()
-            .is_some_and(|d| std::fs::canonicalize(d).is_ok_and(|c| c == d))
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_NO_SYMLINKS);
+    let Ok(fd) = openat2(libc::AT_FDCWD, dir, how) else {
+        return false;
+    };
+    // SAFETY: `fd` was just opened and is owned by nobody else.
+    let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    fstatat(Some(fd.as_raw_fd()), name, AtFlags::AT_SYMLINK_NOFOLLOW)
+        .is_ok_and(|st| st.st_ino == ino && dev_text(st.st_dev) == dev)
 }
 
 /// A directory guarded since start or a reload, by identity.
@@ -855,6 +898,18 @@ fn run(
             let events = match reader.read() {
                 Ok(Some(events)) => events,
                 Ok(None) => Vec::new(),
+                // The kernel could not open the event's object for us (no
+                // fd left, an object that refuses: EMFILE, EACCES, ENXIO,
+                // EIO...): that event is gone, the next ones are not.
+                Err(fanfilter::events::ReadError::Io(e))
+                    if !matches!(
+                        e.raw_os_error(),
+                        Some(libc::EBADF | libc::EINVAL | libc::EFAULT)
+                    ) =>
+                {
+                    say!("fanfilter: an open was not reported: {e}");
+                    Vec::new()
+                }
                 Err(e) => return Err(io_fail("reading events", e)),
             };
             for ev in &events {

@@ -725,11 +725,13 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
             // administrator, or a module without prune sections): the
             // watch without it, pruned in user space.
             Err(e) if kernel_prune && matches!(e.errno, Errno::EPERM | Errno::EINVAL) => {
-                say!("fanfilter: --prune in user space only: {}", chain(&e));
                 filter = watch_filter(&a, !inode_mark, None)?;
                 if let Some(f) = &filter {
                     attach(fan.as_fd(), f.as_ref())?;
                 }
+                // Said once the watch without it stands (an error of
+                // another part fails above, as it would have).
+                say!("fanfilter: --prune in user space only: {}", chain(&e));
             }
             r => r?,
         }

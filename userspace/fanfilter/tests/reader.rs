@@ -159,17 +159,9 @@ fn the_iterator_goes_on_after_running_out_of_fds() {
         std::fs::File::open(&dir).unwrap(),
     )));
     std::fs::write(dir.join("a"), b"").unwrap();
-    // Fill the fd table up to the soft limit, lowered for the test.
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit with a valid struct.
-    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
-    let saved = lim;
-    lim.rlim_cur = 256;
-    // SAFETY: as above.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    // Fill the fd table up to the soft limit, lowered for the test and
+    // restored whatever happens.
+    let limit = FdLimit::lower_to(256);
     let mut filler = Vec::new();
     while let Ok(f) = std::fs::File::open("/dev/null") {
         filler.push(f);
@@ -180,11 +172,36 @@ fn the_iterator_goes_on_after_running_out_of_fds() {
         "{e:?}"
     );
     drop(filler);
-    // SAFETY: as above.
-    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &saved) };
+    drop(limit);
     std::fs::write(dir.join("b"), b"").unwrap();
     let next = events.next().expect("the iterator goes on");
     assert!(matches!(next, Ok(Event::Object { .. })), "{next:?}");
     let (_reader, _resolver) = events.into_parts();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The soft limit of open files, lowered until dropped.
+struct FdLimit(libc::rlimit);
+
+impl FdLimit {
+    fn lower_to(n: libc::rlim_t) -> Self {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit/setrlimit with a valid struct.
+        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+        let saved = FdLimit(lim);
+        lim.rlim_cur = n.min(lim.rlim_max);
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+        saved
+    }
+}
+
+impl Drop for FdLimit {
+    fn drop(&mut self) {
+        // SAFETY: setrlimit with a valid struct.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &self.0) };
+    }
 }
