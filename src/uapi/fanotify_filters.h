@@ -135,10 +135,10 @@ struct fan_actor_args {
  * FAN_RENAME of a pruned directory itself (its old name is outside); of a
  * move across the border only the half outside is sent (FAN_MOVED_FROM of
  * a move in, FAN_MOVED_TO of a move out).  FAN_MOVE_SELF (whose old place
- * is gone), inode-only events of a file that has another name (a link
- * count change of a hard-linked file) and events whose place cannot be
- * told (see "subtree", such as FAN_DELETE_SELF of a deleted file) are
- * never dropped.  Directories are kept by identity (superblock, inode
+ * is gone), the other events about a file's inode alone (a link count
+ * change, FAN_DELETE_SELF: a file may have names outside, some of them
+ * unlinked but still open) and events whose place cannot be told (see
+ * "subtree") are never dropped.  Directories are kept by identity (superblock, inode
  * number, generation): one created later under the same name is not
  * pruned; on a filesystem without inode generations, one that reuses a
  * pruned directory's inode number is.
