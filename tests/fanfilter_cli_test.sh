@@ -1147,7 +1147,8 @@ echo "# $audits audit lines; paths: $paths"
 [json.loads(l) for l in open(sys.argv[1])]' "$work/o52"
 ok $? "guard --audit reports what it would deny, with paths, and denies nothing" "$work/o52" "$work/e52"
 
-# 53. guard --audit text lines: AUDIT, the path escaped.
+# 53. guard --audit text lines: AUDIT, the path escaped (comm only while
+# cat still lives when the event is read).
 d=$work/t53
 mkdir -p "$d/secret"
 echo data >"$d/secret/a b"
@@ -1159,7 +1160,7 @@ sleep 0.5
 stop_guard
 rc=$?
 ((r == 0 && cr == 0 && rc == 0)) &&
-	grep -Eq " AUDIT OPEN pid=[0-9]+ dev=[0-9]+:[0-9]+ ino=$(stat -c %i "$d/secret/a b") path=$d/secret/a\\\\x20b comm=cat\$" "$work/o53"
+	grep -Eq " AUDIT OPEN pid=[0-9]+ dev=[0-9]+:[0-9]+ ino=$(stat -c %i "$d/secret/a b") path=$d/secret/a\\\\x20b( comm=cat)?\$" "$work/o53"
 ok $? "guard --audit prints AUDIT lines with escaped paths" "$work/o53" "$work/e53"
 
 # 54. --prune must name a directory below a watched PATH (exit 5).
