@@ -110,6 +110,14 @@ pub fn now_text(unix: f64) -> String {
 }
 
 /// Local wall-clock time of day, `HH:MM:SS.uuuuuu`, and Unix time.
+/// Seconds since the epoch, now: what a record's time is made of.
+pub fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
 pub fn now() -> (String, f64) {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)

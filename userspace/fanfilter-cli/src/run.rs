@@ -2,7 +2,7 @@
 
 use crate::cli::{Cli, Command, WatchArgs};
 use crate::output::{
-    counters_text, json_str, now, path_text, paths_list, time_text, EventLine, Format, Style,
+    counters_text, json_str, path_text, paths_list, time_text, unix_now, EventLine, Format, Style,
 };
 use fanfilter::args::{
     self, Actor, ArgsError, BpfFilter, FilterSpec, Kind, Name, NamePattern, Policy, Subtree,
@@ -15,6 +15,7 @@ use fanfilter::sysfs;
 use fanfilter::Errno;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -927,6 +928,10 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         };
         let drained = batch.is_none();
         if let Some(mut events) = batch {
+            // The actors' comm and uid, read from /proc once per process
+            // and batch (five system calls each): a batch is mostly a few
+            // busy processes' events, read within a moment.
+            let mut actors: HashMap<i32, (Option<Vec<u8>>, Option<u32>)> = HashMap::new();
             for ev in &mut events {
                 // Nothing after an end: one-shot's event, an overflow with
                 // --exit-on-overflow.
@@ -937,7 +942,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                 if ev.raw().pid == me && ev.raw().mask & libc::FAN_Q_OVERFLOW == 0 {
                     continue;
                 }
-                let unix = now().1;
+                let unix = unix_now();
                 match resolver.event(ev) {
                     Event::Overflow => {
                         overflows += 1;
@@ -968,8 +973,12 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
                         new_path,
                         ..
                     } => {
-                        let comm = comm_of(pid);
-                        let uid = if a.user { uid_of(pid) } else { None };
+                        let (comm, uid) = actors
+                            .entry(pid)
+                            .or_insert_with(|| {
+                                (comm_of(pid), if a.user { uid_of(pid) } else { None })
+                            })
+                            .clone();
                         let line = EventLine {
                             mask: mask & shown,
                             path: path.as_deref(),
