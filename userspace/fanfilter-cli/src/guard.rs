@@ -315,6 +315,12 @@ impl DenialLine<'_> {
     }
 }
 
+/// The device number a trace's `M:N` names.
+fn dev_of_text(text: &str) -> Option<u64> {
+    let (major, minor) = text.split_once(':')?;
+    Some(libc::makedev(major.parse().ok()?, minor.parse().ok()?))
+}
+
 /// `M:N` of a device number, as the trace prints one.
 fn dev_text(dev: u64) -> String {
     format!("{}:{}", libc::major(dev), libc::minor(dev))
@@ -333,7 +339,7 @@ fn dev_text(dev: u64) -> String {
 /// the first found is given.
 #[derive(Default)]
 struct PathIndex {
-    paths: HashMap<(String, u64), PathBuf>,
+    paths: HashMap<(u64, u64), PathBuf>,
     /// When the next walk may start.
     next_walk: Option<Instant>,
 }
@@ -344,8 +350,8 @@ const PATH_INDEX_MAX: usize = 1 << 18;
 const PATH_WALK_BUDGET: Duration = Duration::from_millis(200);
 
 impl PathIndex {
-    fn lookup(&mut self, roots: &[Root], dev: &str, ino: u64) -> Option<PathBuf> {
-        let key = (dev.to_string(), ino);
+    fn lookup(&mut self, roots: &[Root], dev: u64, ino: u64) -> Option<PathBuf> {
+        let key = (dev, ino);
         if let Some(p) = self.paths.get(&key).filter(|p| names(p, dev, ino)) {
             return Some(p.clone());
         }
@@ -376,7 +382,6 @@ impl PathIndex {
                 continue;
             };
             let dev = root.id.0;
-            let dev_key = dev_text(dev);
             let deadline = Instant::now() + time_share;
             let mut budget = PATH_INDEX_MAX / n;
             let open = |at: RawFd, name: &std::ffi::CStr| {
@@ -403,22 +408,23 @@ impl PathIndex {
                         continue;
                     }
                     let p = path.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
-                    let is_dir = match e.file_type() {
-                        Some(t) => t == Type::Directory,
-                        None => fstatat(Some(at), name, AtFlags::AT_SYMLINK_NOFOLLOW)
-                            .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR),
-                    };
-                    if is_dir {
-                        // A mount point's own device is another: not entered.
+                    // Directories, and entries readdir gives no type of,
+                    // are stat'ed once; a mount point's own device is
+                    // another: not entered.
+                    if e.file_type().map_or(true, |t| t == Type::Directory) {
                         match fstatat(Some(at), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
-                            Ok(st) if st.st_dev == dev && visited.insert(st.st_ino) => {
+                            Ok(st)
+                                if st.st_mode & libc::S_IFMT == libc::S_IFDIR
+                                    && st.st_dev == dev
+                                    && visited.insert(st.st_ino) =>
+                            {
                                 subdirs.push((name.to_owned(), p.clone()));
                             }
                             _ => {}
                         }
                     }
                     // The first name found stays.
-                    self.paths.entry((dev_key.clone(), e.ino())).or_insert(p);
+                    self.paths.entry((dev, e.ino())).or_insert(p);
                     budget -= 1;
                 }
                 for (name, p) in subdirs {
@@ -435,7 +441,7 @@ impl PathIndex {
 /// link (a directory on the way swapped for one would show another
 /// file's name): its directory opened with `RESOLVE_NO_SYMLINKS`, the
 /// name looked at in it without following.
-fn names(p: &Path, dev: &str, ino: u64) -> bool {
+fn names(p: &Path, dev: u64, ino: u64) -> bool {
     use nix::fcntl::{openat2, AtFlags, OFlag, OpenHow, ResolveFlag};
     use nix::sys::stat::fstatat;
     let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
@@ -450,7 +456,7 @@ fn names(p: &Path, dev: &str, ino: u64) -> bool {
     // SAFETY: `fd` was just opened and is owned by nobody else.
     let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
     fstatat(Some(fd.as_raw_fd()), name, AtFlags::AT_SYMLINK_NOFOLLOW)
-        .is_ok_and(|st| st.st_ino == ino && dev_text(st.st_dev) == dev)
+        .is_ok_and(|st| st.st_ino == ino && st.st_dev == dev)
 }
 
 /// A directory guarded since start or a reload, by identity.
@@ -882,7 +888,8 @@ fn run(
                     let pid = d
                         .tgid
                         .or_else(|| (!foreign_pids).then(|| tgid_of(d.tid)).flatten());
-                    let path = paths.lookup(&config.roots, &d.dev, d.ino);
+                    let path =
+                        dev_of_text(&d.dev).and_then(|dev| paths.lookup(&config.roots, dev, d.ino));
                     let l = DenialLine {
                         denial: &d,
                         pid,
@@ -1001,13 +1008,12 @@ fn audited(
     let st = ev
         .fd()
         .and_then(|fd| nix::sys::stat::fstat(fd.as_raw_fd()).ok());
-    let dev = st.map_or_else(|| "?".into(), |st| dev_text(st.st_dev));
-    let ino = st.map_or(0, |st| st.st_ino);
-    let path = ev
-        .fd()
-        .and_then(|fd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok())
-        .filter(|p| names(p, &dev, ino))
-        .or_else(|| st.and_then(|_| paths.lookup(roots, &dev, ino)));
+    let path = st.and_then(|st| {
+        ev.fd()
+            .and_then(|fd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok())
+            .filter(|p| names(p, st.st_dev, st.st_ino))
+            .or_else(|| paths.lookup(roots, st.st_dev, st.st_ino))
+    });
     let comm = comm_of(pid).map_or_else(
         || "<...>".into(),
         |c| String::from_utf8_lossy(&c).into_owned(),
@@ -1016,8 +1022,8 @@ fn audited(
         comm,
         tid: pid,
         tgid: Some(pid),
-        dev,
-        ino,
+        dev: st.map_or_else(|| "?".into(), |st| dev_text(st.st_dev)),
+        ino: st.map_or(0, |st| st.st_ino),
         mask: ev.raw().mask,
     };
     (d, path)
@@ -1057,6 +1063,20 @@ mod tests {
             ino: 4711,
             mask: 0x10000,
         }
+    }
+
+    #[test]
+    fn trace_device_numbers_read_back() {
+        for dev in [
+            libc::makedev(0, 22),
+            libc::makedev(8, 1),
+            libc::makedev(259, 65536),
+        ] {
+            assert_eq!(super::dev_of_text(&super::dev_text(dev)), Some(dev));
+        }
+        assert_eq!(super::dev_of_text("0:22"), Some(libc::makedev(0, 22)));
+        assert_eq!(super::dev_of_text("?"), None);
+        assert_eq!(super::dev_of_text("8:x"), None);
     }
 
     #[test]

@@ -457,13 +457,14 @@ const FILE_EVENTS: u64 = libc::FAN_ACCESS
     | libc::FAN_DELETE_SELF
     | libc::FAN_MOVE_SELF;
 
-/// The filter for the criteria of a watch: none, one, or "policy".
+/// The filter for the criteria of a watch: none, one, or "policy"; and
+/// whether it skips events by their place only (subtree, prune).
 /// `prune`: the --prune directories, if the kernel is to prune them.
 fn watch_filter(
     a: &WatchArgs,
     whole_fs: bool,
     prune: Option<&[PathBuf]>,
-) -> Result<Option<Box<dyn FilterSpec>>, Failure> {
+) -> Result<(Option<Box<dyn FilterSpec>>, bool), Failure> {
     let subtree = subtree_arg(a, whole_fs)?;
     let prune = prune.map(Subtree::open).transpose()?;
     let kind = if a.dirs_only {
@@ -492,11 +493,15 @@ fn watch_filter(
     } else {
         None
     };
+    // Only subtree and prune: every move a directory cache needs is sent
+    // (moves within pruned directories are dropped, but so is every path
+    // below them, in user space too).
+    let by_place_only = kind.is_none() && name.is_none() && actor.is_none();
     let parts = subtree.is_some() as u32
         + kind.is_some() as u32
         + name.is_some() as u32
         + actor.is_some() as u32;
-    Ok(match (parts, subtree, kind, name, actor, prune) {
+    let spec: Option<Box<dyn FilterSpec>> = match (parts, subtree, kind, name, actor, prune) {
         (0, .., None) => None,
         (0, .., Some(p)) => Some(Box::new(Policy::pruning(p))),
         (1, Some(s), .., None) => Some(Box::new(s)),
@@ -505,23 +510,8 @@ fn watch_filter(
         (1, _, _, _, Some(a), None) => Some(Box::new(a)),
         (_, s, k, n, a, None) => Some(Box::new(Policy::new(s, k, n, a)?)),
         (_, s, k, n, a, Some(p)) => Some(Box::new(Policy::new(s, k, n, a)?.prune(p))),
-    })
-}
-
-/// Whether the watch's kernel filter can only skip events by place
-/// (subtree, prune): it then sends every move a directory cache needs
-/// (moves within pruned directories are dropped, but so is every path
-/// below them, in user space too).
-fn filters_by_place_only(a: &WatchArgs) -> bool {
-    a.name.is_empty()
-        && a.exclude_name.is_empty()
-        && !a.dirs_only
-        && !a.files_only
-        && a.pid.is_empty()
-        && a.uid.is_empty()
-        && a.exclude_pid.is_empty()
-        && a.exclude_uid.is_empty()
-        && !a.not_self
+    };
+    Ok((spec, by_place_only))
 }
 
 /// Detach (if attached) and report the counters and overflows.
@@ -665,7 +655,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         .map(BpfFilters::load)
         .transpose()
         .map_err(|e| fail(EXIT_BAD_ARGS, e))?;
-    let filter: Option<Box<dyn FilterSpec>> = match &bpf {
+    let (mut filter, by_place_only): (Option<Box<dyn FilterSpec>>, bool) = match &bpf {
         Some(b) if b.names().len() != 1 => {
             return Err(fail(
                 EXIT_BAD_ARGS,
@@ -674,7 +664,7 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         }
         Some(b) => {
             let roots = subtree_arg(&a, !inode_mark)?;
-            Some(Box::new(BpfFilter::new(&b.names()[0], roots)?))
+            (Some(Box::new(BpfFilter::new(&b.names()[0], roots)?)), false)
         }
         None => watch_filter(&a, !inode_mark, kernel_prune.then_some(&pruned))?,
     };
@@ -693,11 +683,11 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
         requested | libc::FAN_ONDIR
     };
     // Directory paths are cached when every move of a directory reaches
-    // us: asked for below, and no filter but subtree's (which sends a move
-    // if either parent is inside) could skip one.  Moves only asked for
-    // the cache are not printed.
+    // us: asked for below, and no filter but one by place (subtree sends a
+    // move if either parent is inside) could skip one.  Moves only asked
+    // for the cache are not printed.
     let shown = mask;
-    let cache_directories = is_dir && bpf.is_none() && filters_by_place_only(&a);
+    let cache_directories = is_dir && by_place_only;
     let mask = if cache_directories {
         mask | libc::FAN_MOVED_FROM | libc::FAN_MOVED_TO
     } else {
@@ -719,14 +709,13 @@ fn watch(a: WatchArgs) -> Result<(), Failure> {
     // SAFETY: `fan` comes from fanotify_init(2).
     let mut reader = unsafe { EventReader::new_unchecked(fan.as_fd(), 64 * 1024) };
     // Attach before marking: no unfiltered event reaches the queue.
-    let mut filter = filter;
     if let Some(f) = &filter {
         match attach(fan.as_fd(), f.as_ref()) {
             // The kernel cannot prune (policy disabled by the
             // administrator, or a module without prune sections): the
             // watch without it, pruned in user space.
             Err(e) if kernel_prune && matches!(e.errno, Errno::EPERM | Errno::EINVAL) => {
-                filter = watch_filter(&a, !inode_mark, None)?;
+                filter = watch_filter(&a, !inode_mark, None)?.0;
                 if let Some(f) = &filter {
                     attach(fan.as_fd(), f.as_ref())?;
                 }

@@ -11,15 +11,15 @@ use std::sync::Mutex;
 /// One test at a time: one of them lowers the process's fd limit.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// A fanotify group reporting directory handles and names, with an inode
-/// mark for creations in `dir`.
-fn creations_in(dir: &Path) -> OwnedFd {
+/// A non-blocking fanotify group of `init` flags (its event fds opened
+/// non-blocking), with an inode mark on `dir` for `mask`.
+fn group_marking(dir: &Path, init: u32, mask: u64) -> OwnedFd {
     use std::os::unix::ffi::OsStrExt;
     // SAFETY: plain system call; the fd is checked below.
     let fd = unsafe {
         libc::fanotify_init(
-            libc::FAN_CLASS_NOTIF | libc::FAN_REPORT_DFID_NAME | libc::FAN_NONBLOCK,
-            libc::O_RDONLY as u32,
+            libc::FAN_CLASS_NOTIF | libc::FAN_NONBLOCK | init,
+            (libc::O_RDONLY | libc::O_NONBLOCK) as u32,
         )
     };
     assert!(
@@ -31,17 +31,15 @@ fn creations_in(dir: &Path) -> OwnedFd {
     let fan = unsafe { OwnedFd::from_raw_fd(fd) };
     let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
     // SAFETY: `c` is NUL-terminated and outlives the call.
-    let r = unsafe {
-        libc::fanotify_mark(
-            fd,
-            libc::FAN_MARK_ADD,
-            libc::FAN_CREATE,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-        )
-    };
+    let r =
+        unsafe { libc::fanotify_mark(fd, libc::FAN_MARK_ADD, mask, libc::AT_FDCWD, c.as_ptr()) };
     assert_eq!(r, 0, "fanotify_mark: {}", std::io::Error::last_os_error());
     fan
+}
+
+/// A group reporting directory handles and names, for creations in `dir`.
+fn creations_in(dir: &Path) -> OwnedFd {
+    group_marking(dir, libc::FAN_REPORT_DFID_NAME, libc::FAN_CREATE)
 }
 
 fn scratch_dir(tag: &str) -> PathBuf {
@@ -128,32 +126,7 @@ fn the_iterator_goes_on_after_running_out_of_fds() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // A group that reports an fd per event, and no fd left to make one.
     let dir = scratch_dir("emfile");
-    // SAFETY: plain system call; the fd is checked below.
-    let fd = unsafe {
-        libc::fanotify_init(
-            libc::FAN_CLASS_NOTIF | libc::FAN_NONBLOCK,
-            (libc::O_RDONLY | libc::O_NONBLOCK) as u32,
-        )
-    };
-    assert!(
-        fd >= 0,
-        "fanotify_init: {}",
-        std::io::Error::last_os_error()
-    );
-    // SAFETY: `fd` was just opened and is owned by nobody else.
-    let fan = unsafe { OwnedFd::from_raw_fd(fd) };
-    let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: `c` is NUL-terminated and outlives the call.
-    let r = unsafe {
-        libc::fanotify_mark(
-            fd,
-            libc::FAN_MARK_ADD,
-            libc::FAN_CLOSE_WRITE | libc::FAN_EVENT_ON_CHILD,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-        )
-    };
-    assert_eq!(r, 0);
+    let fan = group_marking(&dir, 0, libc::FAN_CLOSE_WRITE | libc::FAN_EVENT_ON_CHILD);
     let reader = EventReader::new(fan.as_fd(), 4096).unwrap();
     let mut events = reader.events(Resolver::new(OwnedFd::from(
         std::fs::File::open(&dir).unwrap(),
