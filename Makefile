@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The Rust module builds against the patched kernel tree in KDIR; by
-# default the cached test kernel (built on demand by scripts/build-kernel.sh).
+# default the cached test kernel of FANFILTER_KERNEL (7.3, or 6.12; built on
+# demand by scripts/build-kernel.sh).
 #
 #   make [module]        build src/fanotify_filters.ko
 #   make tests           build the test and example programs into build/
-#   make test            set up, build, boot and run all tests (README)
+#   make test            set up, build, boot and run all tests on both kernels
 #   make demo            boot and show the subtree filter at work
 #   make stress          10 minutes of races on the debug kernel
 #   make bench           boot and benchmark configurations a-e (README)
-#   make series-check    build and boot every step of patches/series
+#   make series-check    build and boot every step of both series (patches/)
 #   make host-test       host unit tests of the filters' argument parsers
 #   make userspace       build the fanfilter command (userspace/)
 #   make install         install it, its man page and completions (PREFIX, DESTDIR)
@@ -23,8 +24,9 @@ ifeq ($(KDIR),)
 KDIR := $(shell $(CURDIR)/scripts/build-kernel.sh test)
 endif
 endif
-KMAKE := $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=1 RUSTC=/usr/bin/rustc \
-	 BINDGEN=/usr/local/bin/bindgen
+# 6.12 and 7.3 build with other toolchains: use those KDIR was built with.
+KMAKE_ARGS = $(shell $(CURDIR)/scripts/kmake-args.sh $(KDIR))
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) $(KMAKE_ARGS)
 
 # Objects built against another kernel tree would not load: start over
 # when KDIR changes.

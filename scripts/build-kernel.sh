@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh [test|debug]: builds the patched kernel of a flavor if the
-# cache has no build for the current source, patches and config, and prints
-# the tree's path.  Progress goes to stderr, the full log into the tree.
+# build-kernel.sh [test|debug]: builds the patched kernel of a flavor, for
+# FANFILTER_KERNEL (lib.sh), if the cache has no build for the current
+# source, patches and config, and prints the tree's path.  Progress goes to stderr, the full log into the tree.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -44,7 +44,7 @@ msg "kernel ($flavor) built in $((SECONDS - start)) s"
 # to); older builds, and trees of other keys never built, are stale.
 kept=0
 # shellcheck disable=SC2012 # our own names: no spaces or newlines
-ls -dt "$CACHE/kernel-$flavor-"* | while read -r tree; do
+ls -dt "${dir%-*}-"* | while read -r tree; do
 	[[ $tree == "$dir" || $tree == *.tmp ]] && continue
 	[[ -f $tree/.fanfilter-built ]] && ((kept++ == 0)) && continue
 	rm -rf "$tree"

@@ -29,8 +29,8 @@ fake_tree() {
 
 # A tree of this flavor that an older key built.
 fake_built() {
-	mkdir -p "$scratch/kernel-test-$1"
-	touch "$scratch/kernel-test-$1/.fanfilter-built"
+	mkdir -p "${dir%-*}-$1"
+	touch "${dir%-*}-$1/.fanfilter-built"
 }
 
 n=0 failed=0
@@ -70,14 +70,14 @@ build() {
 	sleep 0.05
 	fake_built 0000000000000002
 	sleep 0.05
-	mkdir -p "$scratch/kernel-test-0000000000000003"
+	mkdir -p "${dir%-*}-0000000000000003"
 	sleep 0.05
 	fake_tree "$dir" 0
 	build
 	check "a good kernel build beside others succeeds" $?
-	[[ -d $scratch/kernel-test-0000000000000002 &&
-		! -d $scratch/kernel-test-0000000000000001 &&
-		! -d $scratch/kernel-test-0000000000000003 ]]
+	[[ -d ${dir%-*}-0000000000000002 &&
+		! -d ${dir%-*}-0000000000000001 &&
+		! -d ${dir%-*}-0000000000000003 ]]
 	check "cleanup keeps the newest other built tree, not an unbuilt one" $?
 	((failed == 0)) || sed 's/^/# /' "$scratch/stderr"
 } >"$out/host_build_kernel_test.tap"

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # kernel-tree.sh [test|debug]: makes sure the patched, configured kernel
-# tree for a flavor exists in the cache and prints its path.  The tree is
-# keyed by the hash of tarball version, patches and config (lib.sh).
+# tree for a flavor of FANFILTER_KERNEL (lib.sh) exists in the cache and
+# prints its path.  The tree is keyed by the hash of source version,
+# patches, config and toolchain (lib.sh).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -11,23 +12,24 @@ flavor=${1:-test}
 dir=$(kernel_dir "$flavor")
 [[ -f $dir/.fanfilter-configured ]] && { echo "$dir"; exit 0; }
 
-[[ -f $KERNEL_TARBALL ]] || die "$KERNEL_TARBALL missing: run scripts/setup.sh"
+[[ -f $KERNEL_TARBALL ]] || die "$KERNEL_TARBALL missing: run scripts/setup.sh $KERNEL"
 # Also drop half-made trees of earlier, interrupted or failed runs.
-rm -rf "$dir" "$CACHE/kernel-$flavor-"*.tmp
+rm -rf "$dir" "${dir%-*}-"*.tmp
 mkdir -p "$dir.tmp"
 msg "unpacking $KERNEL_TARBALL"
 tar -xf "$KERNEL_TARBALL" -C "$dir.tmp" --strip-components=1
 while read -r p; do
 	[[ -z $p || $p == \#* ]] && continue
 	msg "applying $p"
-	git -C "$dir.tmp" apply --whitespace=error-all "$REPO/patches/$p" ||
-		die "patch $p does not apply"
-done < "$REPO/patches/series"
+	git -C "$dir.tmp" apply --whitespace=error-all "$PATCHES/$p" ||
+		die "patch $KERNEL/$p does not apply"
+done < "$PATCHES/series"
 
 (
 	cd "$dir.tmp"
 	"${KMAKE[@]}" -s tinyconfig
 	frags=("$REPO/qemu/kernel.config")
+	[[ $KERNEL == 6.12 ]] || frags+=("$REPO/qemu/kernel-$KERNEL.config")
 	[[ $flavor == test ]] || frags+=("$REPO/qemu/kernel-$flavor.config")
 	scripts/kconfig/merge_config.sh -m .config "${frags[@]}" >/dev/null
 	"${KMAKE[@]}" -s olddefconfig

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Installs what building and testing need on a Debian 12 machine.
+# setup.sh [KERNEL...]: installs what building and testing need on a
+# Debian 12 machine, for the given kernels (lib.sh's KERNELS by default).
 # Idempotent: a second run checks and returns in seconds.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 APT_PACKAGES=(
-	linux-source-6.12 rustc-web rust-web-src cargo-web rustfmt-web
+	rustc-web rust-web-src cargo-web rustfmt-web
 	rust-web-clippy clang lld llvm libelf-dev flex bison bc libssl-dev cpio
 	kmod qemu-system-x86 python3-venv make xz-utils perl gcc libc6-dev git
 	python3-matplotlib rsync python3-ply python3-git inotify-tools fatrace
@@ -18,9 +19,19 @@ APT_PACKAGES=(
 	# package_test.sh: the .deb's man page, binary and strip.
 	man-db groff-base file binutils
 )
-BINDGEN_VERSION=0.69.5
 VIRTME_NG_VERSION=1.42
 RUST_TOOLCHAIN_NAME=fanfilter-debian-rustc
+
+kernels=("$@")
+((${#kernels[@]})) || kernels=("${KERNELS[@]}")
+for k in "${kernels[@]}"; do
+	case $k in
+	6.12) APT_PACKAGES+=(linux-source-6.12) ;;
+	# bookworm's LLVM 19 for 7.3, which needs LLVM >= 17.
+	7.3) APT_PACKAGES+=(clang-19 lld-19 llvm-19 libclang-19-dev) ;;
+	*) die "unknown kernel '$k' (known: ${KERNELS[*]})" ;;
+	esac
+done
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -34,11 +45,37 @@ if ((${#missing[@]})); then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [[ "$(/usr/local/bin/bindgen --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]]; then
-	msg "installing bindgen-cli $BINDGEN_VERSION (a few minutes)"
-	/usr/bin/cargo install --quiet --locked bindgen-cli \
-		--version "$BINDGEN_VERSION" --root /usr/local
-fi
+# linux-source-7.3 comes from trixie-backports, which this bookworm machine
+# does not use: fetched with a private sources list and unpacked into the
+# cache, never installed.
+fetch_linux_7_3() {
+	local dir=$CACHE/linux-source-7.3 apt=$CACHE/apt-trixie-backports opts deb
+	[[ -f $dir/version && -f $KERNEL_TARBALL ]] && return
+	msg "fetching linux-source-7.3 from trixie-backports into $dir"
+	rm -rf "$apt" "$dir"
+	mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$dir"
+	echo "deb http://deb.debian.org/debian trixie-backports main" >"$apt/sources.list"
+	opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives"
+		-o APT::Sandbox::User=root)
+	apt-get "${opts[@]}" update -qq
+	(cd "$apt" && apt-get "${opts[@]}" download -qq linux-source-7.3)
+	deb=$(echo "$apt"/linux-source-7.3_*.deb)
+	[[ -f $deb ]] || die "linux-source-7.3 could not be downloaded"
+	dpkg-deb -x "$deb" "$dir"
+	dpkg-deb -f "$deb" Version >"$dir/version"
+	rm -rf "$apt"
+}
+
+for k in "${kernels[@]}"; do
+	kernel_settings "$k"
+	if [[ "$("$BINDGEN" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]]; then
+		msg "installing bindgen-cli $BINDGEN_VERSION for $k (a few minutes)"
+		/usr/bin/cargo install --quiet --locked bindgen-cli \
+			--version "$BINDGEN_VERSION" --root "${BINDGEN%/bin/bindgen}"
+	fi
+	[[ $k == 7.3 ]] && fetch_linux_7_3
+done
 
 if [[ "$("$VENV/bin/vng" --version 2>/dev/null)" != *"$VIRTME_NG_VERSION"* ]]; then
 	msg "installing virtme-ng $VIRTME_NG_VERSION into $VENV"
@@ -59,9 +96,12 @@ if command -v rustup >/dev/null; then
 	fi
 fi
 
-# One-sentence diagnosis if the kernel build system would not build Rust.
-tree=$("$REPO/scripts/kernel-tree.sh" test)
-if ! out=$(cd "$tree" && "${KMAKE[@]}" rustavailable 2>&1); then
-	die "the kernel cannot build Rust with this toolchain: $(grep -m1 -i '\*\*\*' <<<"$out" | sed 's/^\*\*\* *//')"
-fi
-msg "setup complete: Rust is available to the kernel build"
+# One-sentence diagnosis if a kernel build system would not build Rust.
+for k in "${kernels[@]}"; do
+	kernel_settings "$k"
+	tree=$("$REPO/scripts/kernel-tree.sh" test)
+	if ! out=$(cd "$tree" && "${KMAKE[@]}" rustavailable 2>&1); then
+		die "Linux $k cannot build Rust with this toolchain: $(grep -m1 -i '\*\*\*' <<<"$out" | sed 's/^\*\*\* *//')"
+	fi
+done
+msg "setup complete: Rust is available to the kernel build (${kernels[*]})"

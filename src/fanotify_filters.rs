@@ -2,24 +2,24 @@
 
 //! In-kernel fanotify filters written in Rust.
 //!
-//! [`fanotify`] is the safe abstraction of the kernel's filter hook and the
-//! only place with `unsafe`; [`filters`] holds the filters, in safe code.
+//! [`filters`] holds the filters, in safe code, on top of
+//! [`kernel::fs::fanotify`], the kernel's safe abstraction of the filter
+//! hook (added by the patch series, for 6.12 and 7.3 alike), which holds
+//! every `unsafe` part.
 
 use kernel::prelude::*;
 
-pub mod fanotify;
 mod filters;
 
-use fanotify::Registration;
 use filters::{
     actor::ActorFilter, guard::Guard, kind::KindFilter, name::NameFilter, policy::Policy,
     subtree::Subtree,
 };
+use kernel::fs::fanotify::Registration;
 
 module! {
     type: FanotifyFilters,
     name: "fanotify_filters",
-    author: "fanotify-filter developers",
     description: "In-kernel fanotify event filters",
     license: "GPL",
 }

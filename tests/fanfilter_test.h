@@ -23,12 +23,14 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
 #include <linux/fanotify.h>
+#include <linux/loop.h>
 
 #include "../src/uapi/fanotify_filters.h"
 #include "kselftest_harness.h"
@@ -695,6 +697,78 @@ static inline int filter_counters(int fan_fd, struct filter_counters *c)
 	return 0;
 }
 
+/*
+ * mkfs.@type -q -F @img (ext2, ext4); 1 if there is no such mkfs, which a
+ * test takes as a reason to skip.
+ */
+static inline int make_fs(const char *type, const char *img)
+{
+	static const char *const dirs[] = { "/usr/sbin", "/sbin" };
+	char mkfs[64], name[32];
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "mkfs.%s", type);
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(mkfs, sizeof(mkfs), "%s/%s", dirs[i], name);
+		if (!access(mkfs, X_OK))
+			break;
+	}
+	if (i == ARRAY_SIZE(dirs))
+		return 1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execl(mkfs, name, "-q", "-F", img, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/*
+ * Attach @img to a free loop device, detached again when its last user is
+ * gone; its fd, with its path in @dev.  Makes the device node in @dir if
+ * /dev has none.
+ */
+static inline int loop_attach(char *dev, size_t dev_size, const char *img,
+			      const char *dir)
+{
+	struct loop_config cfg = { .info.lo_flags = LO_FLAGS_AUTOCLEAR };
+	int ctl, nr, fd, img_fd, ret;
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -1;
+	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	if (nr < 0)
+		return -1;
+	snprintf(dev, dev_size, "/dev/loop%d", nr);
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		snprintf(dev, dev_size, "%s/loop%d", dir, nr);
+		if (mknod(dev, S_IFBLK | 0600, makedev(7, nr)))
+			return -1;
+		fd = open(dev, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -1;
+	img_fd = open(img, O_RDWR | O_CLOEXEC);
+	cfg.fd = img_fd;
+	ret = img_fd < 0 ? -1 : ioctl(fd, LOOP_CONFIGURE, &cfg);
+	if (img_fd >= 0)
+		close(img_fd);
+	if (ret) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Load the module file @ko with the parameters @params ("" for none). */
 static inline int kmod_load(const char *ko, const char *params)
 {
@@ -1127,10 +1201,11 @@ static inline int loader_start(struct loader *l, const char *obj, int how,
 			       char *log, size_t log_size)
 {
 	char loader[PATH_MAX + 64], object[PATH_MAX + 64];
-	char buf[4096] = "";
+	static char buf[65536];
 	size_t len = 0;
 	int out[2], status;
 
+	buf[0] = '\0';
 	snprintf(loader, sizeof(loader), "%s", bpf_path("fanfilter-bpf"));
 	snprintf(object, sizeof(object), "%s", bpf_path(obj));
 	if (pipe(out))
@@ -1162,14 +1237,26 @@ static inline int loader_start(struct loader *l, const char *obj, int how,
 
 		if (poll(&p, 1, 30000) <= 0)
 			break;
+		/*
+		 * A full buffer keeps its end, where the verifier says why:
+		 * a failing loader must run to its exit, not be killed.
+		 */
+		if (len > sizeof(buf) / 2) {
+			memmove(buf, buf + len - sizeof(buf) / 4,
+				sizeof(buf) / 4);
+			len = sizeof(buf) / 4;
+		}
 		n = read(l->out, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
 			break;
 		len += n;
 		buf[len] = '\0';
 	}
+	buf[len] = '\0';
+	/* The end of the output, where the reason is. */
 	if (log)
-		snprintf(log, log_size, "%s", buf);
+		snprintf(log, log_size, "%s",
+			 len >= log_size ? buf + len - (log_size - 1) : buf);
 	if (strstr(buf, "fanfilter-bpf: ready\n"))
 		return 0;
 	kill(l->pid, SIGKILL);

@@ -17,8 +17,6 @@
 #include <sched.h>
 #include <time.h>
 #include <sys/mman.h>
-#include <sys/sysmacros.h>
-#include <linux/loop.h>
 #include <linux/nilfs2_api.h>
 
 #include "kselftest_harness.h"
@@ -366,73 +364,6 @@ struct disk {
 	struct file_handle *fh;	/* of in/f */
 };
 
-static const char *const mkfs_ext2[] = {
-	"/usr/sbin/mkfs.ext2", "/sbin/mkfs.ext2",
-};
-
-/* mkfs.ext2 -q -F @img; 1 if there is no mkfs.ext2. */
-static int make_ext2(const char *img)
-{
-	const char *mkfs = NULL;
-	int status;
-	pid_t pid;
-
-	for (unsigned int i = 0; i < ARRAY_SIZE(mkfs_ext2); i++)
-		if (!mkfs && !access(mkfs_ext2[i], X_OK))
-			mkfs = mkfs_ext2[i];
-	if (!mkfs)
-		return 1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execl(mkfs, "mkfs.ext2", "-q", "-F", img, (char *)NULL);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-/*
- * Attach @img to a free loop device, detached again when its last user is
- * gone; its fd, with its path in d->dev.  Makes the device node in @dir if
- * /dev has none.
- */
-static int loop_attach(struct disk *d, const char *img, const char *dir)
-{
-	struct loop_config cfg = { .info.lo_flags = LO_FLAGS_AUTOCLEAR };
-	int ctl, nr, fd, img_fd, ret;
-
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	if (ctl < 0)
-		return -1;
-	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
-	close(ctl);
-	if (nr < 0)
-		return -1;
-	snprintf(d->dev, sizeof(d->dev), "/dev/loop%d", nr);
-	fd = open(d->dev, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		snprintf(d->dev, sizeof(d->dev), "%s/loop%d", dir, nr);
-		if (mknod(d->dev, S_IFBLK | 0600, makedev(7, nr)))
-			return -1;
-		fd = open(d->dev, O_RDWR | O_CLOEXEC);
-	}
-	if (fd < 0)
-		return -1;
-	img_fd = open(img, O_RDWR | O_CLOEXEC);
-	cfg.fd = img_fd;
-	ret = img_fd < 0 ? -1 : ioctl(fd, LOOP_CONFIGURE, &cfg);
-	if (img_fd >= 0)
-		close(img_fd);
-	if (ret) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void disk_release(struct disk *d)
 {
 	if (d->in_fd >= 0)
@@ -462,10 +393,10 @@ static const char *disk_make(struct disk *d, const char *dir, int *skip)
 	fd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, DISK_SIZE) || close(fd))
 		return "cannot make the image";
-	ret = make_ext2(img);
+	ret = make_fs("ext2", img);
 	if (ret)
 		return ret > 0 ? "no mkfs.ext2" : "mkfs.ext2 failed";
-	d->loop_fd = loop_attach(d, img, dir);
+	d->loop_fd = loop_attach(d->dev, sizeof(d->dev), img, dir);
 	if (d->loop_fd < 0)
 		return "no loop device";
 	snprintf(d->mnt, sizeof(d->mnt), "%s/mnt", dir);
@@ -768,7 +699,7 @@ TEST_F_TIMEOUT(disk, identity_never_matches_a_later_filesystem, 300)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ftruncate(fd, DISK_SIZE));
 	close(fd);
-	other.loop_fd = loop_attach(&other, img, self->fs.root);
+	other.loop_fd = loop_attach(other.dev, sizeof(other.dev), img, self->fs.root);
 	ASSERT_LE(0, other.loop_fd);
 	snprintf(other.mnt, sizeof(other.mnt), "%s", self->d.mnt);
 
@@ -786,7 +717,7 @@ TEST_F_TIMEOUT(disk, identity_never_matches_a_later_filesystem, 300)
 	for (int i = 0; i < rounds; i++) {
 		struct disk *t;
 
-		ASSERT_EQ(0, make_ext2(next->dev));
+		ASSERT_EQ(0, make_fs("ext2", next->dev));
 		ASSERT_EQ(0, umount2(cur->mnt, 0)) TH_LOG("%s", strerror(errno));
 		cur->mounted = 0;
 		/* An RCU grace period and the work item that frees it. */
@@ -896,7 +827,7 @@ static const char *snapshot_make(struct snapshot *s, const char *dir,
 	ret = make_nilfs2(img);
 	if (ret)
 		return ret > 0 ? "no mkfs.nilfs2" : "mkfs.nilfs2 failed";
-	s->d.loop_fd = loop_attach(&s->d, img, dir);
+	s->d.loop_fd = loop_attach(s->d.dev, sizeof(s->d.dev), img, dir);
 	if (s->d.loop_fd < 0)
 		return "no loop device";
 	snprintf(s->d.mnt, sizeof(s->d.mnt), "%s/live", dir);

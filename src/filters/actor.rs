@@ -20,7 +20,7 @@ use super::{
     args::{self, ActorArgs},
     roots::processes,
 };
-use crate::fanotify::{self, Event, Filter, Kuid, Process, StateRef, Verdict};
+use kernel::fs::fanotify::{self, Event, Filter, Kuid, Process, StateRef, Verdict};
 use kernel::{c_str, prelude::*, sync::Arc};
 
 /// Who the filter is about.

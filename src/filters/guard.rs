@@ -20,7 +20,7 @@ use super::{
     args,
     roots::{processes, root_set},
 };
-use crate::fanotify::{
+use kernel::fs::fanotify::{
     self, Event, Filter, Kuid, OwnedInodeSet, Place, Process, StateRef, Verdict,
 };
 use kernel::{c_str, prelude::*};

@@ -7,7 +7,7 @@
 //! Args: `struct fan_kind_args` of `src/uapi/fanotify_filters.h`.
 
 use super::args::{self, KindArg};
-use crate::fanotify::{self, Event, Filter, StateRef, Verdict};
+use kernel::fs::fanotify::{self, Event, Filter, StateRef, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// Whether the event's object is of the kind `kind`.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The filters of this module: safe code only, on top of [`crate::fanotify`].
+//! The filters of this module: safe code only, on top of
+//! [`kernel::fs::fanotify`].
 //! Their argument parsers ([`args`]) use `core` only and are unit-tested on
 //! the host (`host-tests/`).
 #![forbid(unsafe_code)]

@@ -12,7 +12,7 @@
 //! Args: `struct fan_name_args` of `src/uapi/fanotify_filters.h`.
 
 use super::args::{self, packed_patterns_match, NameArgs};
-use crate::fanotify::{self, Event, Filter, StateRef, Verdict};
+use kernel::fs::fanotify::{self, Event, Filter, StateRef, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// A set of validated name patterns, copied from the args at attach.

@@ -19,7 +19,7 @@ use super::{
     name::NamePatterns,
     roots::root_set,
 };
-use crate::fanotify::{self, Event, Filter, OwnedInodeSet, Place, Process, StateRef, Verdict};
+use kernel::fs::fanotify::{self, Event, Filter, OwnedInodeSet, Place, Process, StateRef, Verdict};
 use kernel::{c_str, prelude::*, sync::Arc};
 
 /// State of one attachment: the parts it was given.
@@ -77,20 +77,26 @@ impl Filter for Policy {
     }
 
     fn filter<'e>(state: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
-        // A part that is not given lets everything through.
-        let send = state.kind.map_or(true, |k| kind::selects(k, event))
-            && state.actors.as_ref().map_or(true, |a| a.selects(event))
-            && state.names.as_ref().map_or(true, |n| n.selects(event))
-            && state
-                .roots
-                .as_ref()
-                .map_or(true, |roots| event.locate(roots) != Place::Outside)
+        let send = sends(state.kind, |k| kind::selects(k, event))
+            && sends(state.actors.as_ref(), |a| a.selects(event))
+            && sends(state.names.as_ref(), |n| n.selects(event))
+            && sends(state.roots.as_ref(), |roots| {
+                event.locate(roots) != Place::Outside
+            })
             // Dropped only if every place the event names is known to be
             // pruned: a move out of a pruned directory is still seen.
-            && state
-                .pruned
-                .as_ref()
-                .map_or(true, |pruned| event.locate_every(pruned) != Place::Inside);
+            && sends(state.pruned.as_ref(), |pruned| {
+                event.locate_every(pruned) != Place::Inside
+            });
         Verdict::send_if(send)
+    }
+}
+
+/// Whether a part sends an event: one that is not given lets everything
+/// through. (`Option::is_none_or` is newer than 6.12's minimum Rust.)
+fn sends<T>(part: Option<T>, selects: impl FnOnce(T) -> bool) -> bool {
+    match part {
+        Some(part) => selects(part),
+        None => true,
     }
 }

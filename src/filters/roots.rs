@@ -4,7 +4,7 @@
 //! and references to processes.
 
 use super::args::Words;
-use crate::fanotify::{OwnedInodeSet, Process};
+use kernel::fs::fanotify::{OwnedInodeSet, Process};
 use kernel::prelude::*;
 
 /// The set of the directories that the caller's fds `fds` refer to.

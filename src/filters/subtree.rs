@@ -10,7 +10,7 @@
 //! rename, say) is the rule of [`Event::locate`].
 
 use super::{args, roots::root_set};
-use crate::fanotify::{Event, Filter, InodeSet, OwnedInodeSet, Place, Verdict};
+use kernel::fs::fanotify::{Event, Filter, InodeSet, OwnedInodeSet, Place, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// Parses `struct fan_subtree_args` and resolves the root fds into a set.
