@@ -22,7 +22,8 @@ export PATH=$VENV/bin:/usr/local/bin:$PATH
 kernel_settings() {
 	case $1 in
 	6.12)
-				KERNEL_PACKAGE_VERSION=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
+		KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
+		KERNEL_PACKAGE_VERSION=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 		BINDGEN_VERSION=0.69.5
 		BINDGEN=/usr/local/bin/bindgen
 		# bindgen loads the newest libclang it finds, 19 once 7.3's

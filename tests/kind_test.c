@@ -46,7 +46,7 @@ FIXTURE_VARIANT_ADD(kind, rust_sample_non_directories) {
 };
 
 /* Attach the variant's filter. */
-static int attach_variant(int fan_fd, const FIXTURE_VARIANT(kind) *variant)
+static int attach_variant(int fan_fd, const FIXTURE_VARIANT(kind) * variant)
 {
 	if (variant->sample)
 		return filter_attach(fan_fd, variant->sample,
