@@ -10,7 +10,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-"$REPO/scripts/setup.sh"
+"$REPO/scripts/setup.sh" "$FANFILTER_KERNEL"
 kdir=$("$REPO/scripts/build-kernel.sh" test)
 msg "building the Rust module and the benchmark"
 make -s -C "$REPO" KDIR="$kdir" module

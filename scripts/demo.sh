@@ -8,7 +8,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-"$REPO/scripts/setup.sh"
+"$REPO/scripts/setup.sh" "$FANFILTER_KERNEL"
 kdir=$("$REPO/scripts/build-kernel.sh" test)
 make -s -C "$REPO" KDIR="$kdir" module userspace tests
 out=$REPO/build/demo

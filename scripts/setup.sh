@@ -99,9 +99,9 @@ fi
 # One-sentence diagnosis if a kernel build system would not build Rust.
 for k in "${kernels[@]}"; do
 	kernel_settings "$k"
-	tree=$("$REPO/scripts/kernel-tree.sh" test)
+	tree=$(FANFILTER_KERNEL=$k "$REPO/scripts/kernel-tree.sh" test)
 	if ! out=$(cd "$tree" && "${KMAKE[@]}" rustavailable 2>&1); then
-		die "Linux $k cannot build Rust with this toolchain: $(grep -m1 -i '\*\*\*' <<<"$out" | sed 's/^\*\*\* *//')"
+		die "Linux $k cannot build Rust with this toolchain: $(grep -m1 -E '^\*\*\* +[^ ]' <<<"$out" | sed 's/^\*\*\* *//')"
 	fi
 done
 msg "setup complete: Rust is available to the kernel build (${kernels[*]})"

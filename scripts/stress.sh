@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 seconds=${1:-600}
 
-"$REPO/scripts/setup.sh"
+"$REPO/scripts/setup.sh" "$FANFILTER_KERNEL"
 kdir=$("$REPO/scripts/build-kernel.sh" debug)
 # make module rebuilds from scratch when KDIR differs from the last build.
 make -s -C "$REPO" KDIR="$kdir" module tests
