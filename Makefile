@@ -40,11 +40,20 @@ module: kdir-check
 # BPF filters and their loader only for a kernel that can run them.
 BPF_KERNEL := $(shell grep -s '^CONFIG_FANOTIFY_FILTER_BPF=y' $(KDIR)/.config)
 
+# Programs built against one kernel's headers, BTF and test module must not
+# run on another: each kernel tree gets its own build/<tree>/, and
+# build/tests, build/examples and build/bench point to those of the last
+# `make tests`.
+KOUT = $(CURDIR)/build/$(notdir $(KDIR))
 tests:
-	$(if $(BPF_KERNEL),$(MAKE) -C bpf KDIR=$(KDIR) OUT=$(CURDIR)/build/tests/bpf)
-	$(MAKE) -C tests KDIR=$(KDIR) OUT=$(CURDIR)/build/tests
-	$(MAKE) -C examples KDIR=$(KDIR) OUT=$(CURDIR)/build/examples
-	$(MAKE) -C bench KDIR=$(KDIR) OUT=$(CURDIR)/build/bench
+	$(if $(BPF_KERNEL),$(MAKE) -C bpf KDIR=$(KDIR) OUT=$(KOUT)/tests/bpf)
+	$(MAKE) -C tests KDIR=$(KDIR) OUT=$(KOUT)/tests
+	$(MAKE) -C examples KDIR=$(KDIR) OUT=$(KOUT)/examples
+	$(MAKE) -C bench KDIR=$(KDIR) OUT=$(KOUT)/bench
+	for d in tests examples bench; do \
+		[ -L build/$$d ] || rm -rf build/$$d; \
+		ln -sfn $(notdir $(KDIR))/$$d build/$$d; \
+	done
 
 test:
 	scripts/test.sh

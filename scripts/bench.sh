@@ -14,9 +14,12 @@ source "$(dirname "$0")/lib.sh"
 kdir=$("$REPO/scripts/build-kernel.sh" test)
 msg "building the Rust module and the benchmark"
 make -s -C "$REPO" KDIR="$kdir" module
-make -s -C "$REPO/bench" KDIR="$kdir" OUT="$REPO/build/bench"
+# One build per kernel tree: programs built against another kernel's
+# headers and BTF would be taken as up to date.
+bench_out=$REPO/build/$(basename "$kdir")/bench
+make -s -C "$REPO/bench" KDIR="$kdir" OUT="$bench_out"
 if grep -qs '^CONFIG_FANOTIFY_FILTER_BPF=y' "$kdir/.config"; then
-	make -s -C "$REPO/bpf" KDIR="$kdir" OUT="$REPO/build/bench/bpf"
+	make -s -C "$REPO/bpf" KDIR="$kdir" OUT="$bench_out/bpf"
 fi
 
 out=$(new_results_dir bench-results)
@@ -34,7 +37,7 @@ read -r -a args <<<"${FANBENCH_ARGS:--r 7 -n 10000 -m 200000}"
 vm_rc=0
 "$REPO/qemu/run-vm.sh" "$kdir" "$out" "${FANBENCH_TIMEOUT:-3000}" -- \
 	bash "$REPO/bench/run-in-guest.sh" "$out" \
-	"$REPO/src/fanotify_filters.ko" "$REPO/build/bench/fanbench" \
+	"$REPO/src/fanotify_filters.ko" "$bench_out/fanbench" \
 	"${args[@]}" || vm_rc=$?
 if [[ $(cat "$out/bench.rc" 2>/dev/null) != 0 ]]; then
 	tail -5 "$out/bench.log" "$out/guest.log" >&2 || true

@@ -35,13 +35,15 @@ check_series() {
 		((step == 0)) && name="stock $KERNEL"
 		dir=$results/step-$step
 		mkdir -p "$dir/tests"
+		# Chained: `set -e` does not apply on the left of `||`, and a
+		# failed build must not boot the previous step's kernel.
 		(
-			cd "$tree"
-			rm -f lib/test_fanotify_filter.ko
-			"${KMAKE[@]}" -s olddefconfig
-			"${KMAKE[@]}" -j"$(($(nproc) + 1))" bzImage modules
-			rm -rf usr-headers
-			"${KMAKE[@]}" -s headers_install INSTALL_HDR_PATH="$tree/usr-headers"
+			cd "$tree" &&
+				rm -f lib/test_fanotify_filter.ko &&
+				"${KMAKE[@]}" -s olddefconfig &&
+				"${KMAKE[@]}" -j"$(($(nproc) + 1))" bzImage modules &&
+				rm -rf usr-headers &&
+				"${KMAKE[@]}" -s headers_install INSTALL_HDR_PATH="$tree/usr-headers"
 		) >"$dir/build.log" 2>&1 || {
 			echo "$KERNEL step $step ($name): BUILD FAILED, see $dir/build.log"
 			failed=1

@@ -16,6 +16,9 @@ APT_PACKAGES=(
 	# mkfs.nilfs2: hardening_test's snapshot, a root of its own on a
 	# superblock, as an NFS export mounted apart has.
 	nilfs-tools
+	# mkfs.ext2, mkfs.ext4: hardening_test's disconnected dentries,
+	# precontent_test's filesystem that allows pre-content events.
+	e2fsprogs
 	# package_test.sh: the .deb's man page, binary and strip.
 	man-db groff-base file binutils
 )
@@ -56,7 +59,8 @@ fetch_linux_7_3() {
 	mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$dir"
 	echo "deb http://deb.debian.org/debian trixie-backports main" >"$apt/sources.list"
 	opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives"
+		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt"
+		-o "Dir::Cache::Archives=$apt/archives"
 		-o APT::Sandbox::User=root)
 	apt-get "${opts[@]}" update -qq
 	(cd "$apt" && apt-get "${opts[@]}" download -qq linux-source-7.3)
