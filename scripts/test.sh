@@ -49,9 +49,9 @@ for k in "${kernels[@]}"; do
 		"${FANFILTER_STRESS_SECONDS:-10}" || vm_rc=$?
 
 	echo "# Linux $k ($(basename "$kdir"))"
-	"$REPO/scripts/tap-summary.sh" "$out" "$vm_rc" | tee "$out/summary.tap" || rc=1
+	"$REPO/scripts/tap-summary.sh" "$out" "$vm_rc" | tee "$out/summary.txt" || rc=1
 	read -r p f s < <(sed -nE 's/^tests: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/p' \
-		"$out/summary.tap") || true
+		"$out/summary.txt") || true
 	passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0})) skipped=$((skipped + ${s:-0}))
 	msg "Linux $k took $((SECONDS - kstart)) s"
 done
