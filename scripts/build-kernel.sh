@@ -3,7 +3,8 @@
 #
 # build-kernel.sh [test|debug]: builds the patched kernel of a flavor, for
 # FANFILTER_KERNEL (lib.sh), if the cache has no build for the current
-# source, patches and config, and prints the tree's path.  Progress goes to stderr, the full log into the tree.
+# source, patches and config, and prints the tree's path.  Progress goes to
+# stderr, the full log into the tree.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 

@@ -28,8 +28,7 @@ done < "$PATCHES/series"
 (
 	cd "$dir.tmp"
 	"${KMAKE[@]}" -s tinyconfig
-	frags=("$REPO/qemu/kernel.config")
-	[[ $KERNEL == 6.12 ]] || frags+=("$REPO/qemu/kernel-$KERNEL.config")
+	frags=("${KERNEL_CONFIGS[@]}")
 	[[ $flavor == test ]] || frags+=("$REPO/qemu/kernel-$flavor.config")
 	scripts/kconfig/merge_config.sh -m .config "${frags[@]}" >/dev/null
 	"${KMAKE[@]}" -s olddefconfig

@@ -15,13 +15,17 @@ export RUSTC=/usr/bin/rustc
 export PATH=$VENV/bin:/usr/local/bin:$PATH
 
 # kernel_settings VERSION: sets, for one kernel, where its source comes from
-# (KERNEL_TARBALL, KERNEL_PACKAGE_VERSION), its patch series (PATCHES) and
-# the make arguments its build needs (KMAKE_ARGS, KMAKE).  6.12 builds with
+# (KERNEL_TARBALL, KERNEL_PACKAGE_VERSION), the Debian packages its build
+# needs (KERNEL_PACKAGES), its patch series (PATCHES), its config fragments
+# (KERNEL_CONFIGS) and the make arguments its build needs (KMAKE_ARGS,
+# KMAKE).  6.12 builds with
 # bookworm's clang 14 and bindgen 0.69.5; 7.3 needs LLVM >= 17 and bindgen
 # >= 0.71.1: clang-19 and a bindgen of its own.
 kernel_settings() {
 	case $1 in
 	6.12)
+		KERNEL_PACKAGES=(linux-source-6.12)
+		KERNEL_CONFIGS=("$REPO/qemu/kernel.config")
 		KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 		KERNEL_PACKAGE_VERSION=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
 		BINDGEN_VERSION=0.69.5
@@ -33,6 +37,9 @@ kernel_settings() {
 		CLANG=clang
 		;;
 	7.3)
+		# bookworm's LLVM 19; the source is fetched by setup.sh.
+		KERNEL_PACKAGES=(clang-19 lld-19 llvm-19 libclang-19-dev)
+		KERNEL_CONFIGS=("$REPO/qemu/kernel.config" "$REPO/qemu/kernel-7.3.config")
 		KERNEL_TARBALL=$CACHE/linux-source-7.3/usr/src/linux-source-7.3.tar.xz
 		KERNEL_PACKAGE_VERSION=$(cat "$CACHE/linux-source-7.3/version" 2>/dev/null || true)
 		BINDGEN_VERSION=0.71.1
@@ -74,8 +81,7 @@ kernel_key() {
 		while read -r p; do
 			[[ -z $p || $p == \#* ]] || cat "$PATCHES/$p"
 		done < "$PATCHES/series"
-		cat "$REPO/qemu/kernel.config"
-		[[ $KERNEL == 6.12 ]] || cat "$REPO/qemu/kernel-$KERNEL.config"
+		cat "${KERNEL_CONFIGS[@]}"
 		[[ $flavor == test ]] || cat "$REPO/qemu/kernel-$flavor.config"
 		echo "$flavor"
 		/usr/bin/rustc --version

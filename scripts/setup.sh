@@ -28,12 +28,8 @@ RUST_TOOLCHAIN_NAME=fanfilter-debian-rustc
 kernels=("$@")
 ((${#kernels[@]})) || kernels=("${KERNELS[@]}")
 for k in "${kernels[@]}"; do
-	case $k in
-	6.12) APT_PACKAGES+=(linux-source-6.12) ;;
-	# bookworm's LLVM 19 for 7.3, which needs LLVM >= 17.
-	7.3) APT_PACKAGES+=(clang-19 lld-19 llvm-19 libclang-19-dev) ;;
-	*) die "unknown kernel '$k' (known: ${KERNELS[*]})" ;;
-	esac
+	kernel_settings "$k"
+	APT_PACKAGES+=("${KERNEL_PACKAGES[@]}")
 done
 
 missing=()

@@ -91,14 +91,10 @@ TEST_F(kind, bad_args_einval)
 
 	if (variant->sample) {
 		/* The sample takes nothing or the one byte 1. */
-		EXPECT_EQ(-1, filter_attach(self->fan_fd, variant->sample,
-					    two, 1));
-		EXPECT_EQ(EINVAL, errno);
-		EXPECT_EQ(-1, filter_attach(self->fan_fd, variant->sample,
-					    two, 2));
-		EXPECT_EQ(EINVAL, errno);
-		EXPECT_EQ(-1, filter_detach(self->fan_fd));
-		EXPECT_EQ(ENOENT, errno);
+		expect_attach_einval(_metadata, self->fan_fd, variant->sample,
+				     two, 1, "the byte 2");
+		expect_attach_einval(_metadata, self->fan_fd, variant->sample,
+				     two, 2, "two bytes");
 		return;
 	}
 
