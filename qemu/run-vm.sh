@@ -24,8 +24,10 @@ mkdir -p "$out"
 
 vng_run() { # ACCEL OUTDIR LIMIT LOG COMMAND
 	local accel=$1 dir=$2 t=$3 log=$4 cmd=$5
+	# A log buffer that keeps the whole boot (the KUnit results of the
+	# kernel crate's doctests) beside what the tests log.
 	local args=(--run "$image" --rwdir "$dir" --cpus "${FANFILTER_VM_CPUS:-2}" --memory 2G
-		--append root=/dev/root --verbose)
+		--append "root=/dev/root log_buf_len=4M" --verbose)
 	[[ $accel == tcg ]] && args+=(--disable-kvm)
 	# Extra qemu options under TCG, e.g. "-icount shift=0" (benchmark).
 	[[ $accel == tcg && -n ${FANFILTER_TCG_OPTS:-} ]] &&

@@ -10,7 +10,8 @@ VENV=$CACHE/venv
 # that works on one kernel (default: the first).
 KERNELS=(7.3 6.12)
 FANFILTER_KERNEL=${FANFILTER_KERNEL:-${KERNELS[0]}}
-# The kernel and the module must be built by the very same rustc.
+# The kernel and the module must be built by the very same rustc (and the
+# kernel's doctests by its rustdoc).
 export RUSTC=/usr/bin/rustc
 export PATH=$VENV/bin:/usr/local/bin:$PATH
 
@@ -32,8 +33,8 @@ kernel_settings() {
 		BINDGEN=/usr/local/bin/bindgen
 		# bindgen loads the newest libclang it finds, 19 once 7.3's
 		# toolchain is there, which refuses clang 14's flags.
-		KMAKE_ARGS=(LLVM=1 RUSTC=/usr/bin/rustc BINDGEN=$BINDGEN
-			LIBCLANG_PATH=/usr/lib/llvm-14/lib)
+		KMAKE_ARGS=(LLVM=1 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+			BINDGEN=$BINDGEN LIBCLANG_PATH=/usr/lib/llvm-14/lib)
 		CLANG=clang
 		;;
 	7.3)
@@ -44,8 +45,8 @@ kernel_settings() {
 		KERNEL_PACKAGE_VERSION=$(cat "$CACHE/linux-source-7.3/version" 2>/dev/null || true)
 		BINDGEN_VERSION=0.71.1
 		BINDGEN=/usr/local/lib/fanfilter/bindgen-$BINDGEN_VERSION/bin/bindgen
-		KMAKE_ARGS=(LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN=$BINDGEN
-			LIBCLANG_PATH=/usr/lib/llvm-19/lib)
+		KMAKE_ARGS=(LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+			BINDGEN=$BINDGEN LIBCLANG_PATH=/usr/lib/llvm-19/lib)
 		CLANG=clang-19
 		;;
 	*) die "unknown kernel '$1' (known: ${KERNELS[*]})" ;;

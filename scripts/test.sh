@@ -37,6 +37,11 @@ for k in "${kernels[@]}"; do
 		rc=1 failed=$((failed + 1))
 		continue
 	fi
+	msg "Linux $k: building filters with valid and invalid names"
+	"$REPO/scripts/name-check.sh" "$kdir" "$out" || {
+		echo "not ok - Linux $k: scripts/name-check.sh did not run"
+		rc=1 failed=$((failed + 1))
+	}
 	if [[ $k == "${kernels[0]}" ]]; then
 		msg "running the host unit tests (argument parsers, fanfilter library)"
 		run_host_tests "$out" "$kdir"

@@ -20,31 +20,34 @@ use super::{
     args::{self, ActorArgs},
     roots::processes,
 };
-use kernel::fs::fanotify::{self, Event, Filter, Kuid, Process, StateRef, Verdict};
-use kernel::{c_str, prelude::*, sync::Arc};
+use kernel::fs::fanotify::{self, Event, Filter, RcuReadSide, StateRef, Verdict};
+use kernel::{c_str, pid::Pid, prelude::*, sync::aref::ARef, task::Kuid};
 
 /// Who the filter is about.
 pub(crate) struct Actors {
-    processes: KVec<Process>,
+    processes: KVec<ARef<Pid>>,
     uids: KVec<Kuid>,
     exclude: bool,
     not_self: bool,
     /// The process that attached the filter, kept across reconfigurations.
-    attacher: Arc<Process>,
+    attacher: ARef<Pid>,
 }
 
 impl Actors {
     /// Parses `struct fan_actor_args`; `attacher` is the process whose
     /// events `FAN_ACTOR_NOT_SELF` drops.
-    pub(crate) fn parse(args: &[u8], attacher: Arc<Process>) -> Result<Self> {
+    pub(crate) fn parse(args: &[u8], attacher: ARef<Pid>) -> Result<Self> {
         Self::from_args(args::parse_actor(args)?, attacher)
     }
 
     /// Resolves parsed args.
-    pub(crate) fn from_args(parsed: ActorArgs<'_>, attacher: Arc<Process>) -> Result<Self> {
+    pub(crate) fn from_args(parsed: ActorArgs<'_>, attacher: ARef<Pid>) -> Result<Self> {
         let mut uids = KVec::with_capacity(parsed.uids.len(), GFP_KERNEL_ACCOUNT)?;
         for uid in parsed.uids.iter() {
-            uids.push(Kuid::from_current_ns(uid)?, GFP_KERNEL_ACCOUNT)?;
+            uids.push(
+                Kuid::from_uid_in_current_ns(uid).ok_or(EINVAL)?,
+                GFP_KERNEL_ACCOUNT,
+            )?;
         }
         Ok(Self {
             processes: processes(parsed.tgids)?,
@@ -61,13 +64,13 @@ impl Actors {
         let Some(actor) = event.actor() else {
             return true;
         };
-        if self.not_self && actor.is(&self.attacher) {
+        if self.not_self && *actor == *self.attacher {
             return false;
         }
         if self.processes.is_empty() && self.uids.is_empty() {
             return true;
         }
-        let named = self.processes.iter().any(|p| actor.is(p))
+        let named = self.processes.iter().any(|p| **p == *actor)
             || event
                 .actor_euid()
                 .is_some_and(|uid| self.uids.contains(&uid));
@@ -75,9 +78,9 @@ impl Actors {
     }
 }
 
-/// The process attaching a filter, shared by all its states.
-pub(crate) fn attacher() -> Result<Arc<Process>> {
-    Ok(Arc::new(Process::current()?, GFP_KERNEL_ACCOUNT)?)
+/// The process attaching a filter, kept by all its states.
+pub(crate) fn attacher() -> Result<ARef<Pid>> {
+    Pid::current_tgid().ok_or(ESRCH)
 }
 
 /// The `actor` filter type.
@@ -103,7 +106,11 @@ impl Filter for ActorFilter {
         fanotify::new_state(Actors::parse(args, old.attacher.clone())?)
     }
 
-    fn filter<'e>(actors: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(
+        actors: StateRef<'_, Self>,
+        event: &'e Event<'_>,
+        _rcu: &RcuReadSide,
+    ) -> Verdict<'e> {
         Verdict::send_if(actors.selects(event))
     }
 }

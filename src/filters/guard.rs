@@ -21,14 +21,14 @@ use super::{
     roots::{processes, root_set},
 };
 use kernel::fs::fanotify::{
-    self, Event, Filter, Kuid, OwnedInodeSet, Place, Process, StateRef, Verdict,
+    self, Event, Filter, OwnedInodeSet, Place, RcuReadSide, StateRef, Verdict,
 };
-use kernel::{c_str, prelude::*};
+use kernel::{c_str, pid::Pid, prelude::*, sync::aref::ARef, task::Kuid};
 
 /// State of one attachment.
 pub(crate) struct GuardState {
     roots: OwnedInodeSet,
-    exempt: KVec<Process>,
+    exempt: KVec<ARef<Pid>>,
     exempt_uids: KVec<Kuid>,
 }
 
@@ -37,7 +37,10 @@ impl GuardState {
         let parsed = args::parse_guard(args)?;
         let mut exempt_uids = KVec::with_capacity(parsed.exempt_uids.len(), GFP_KERNEL_ACCOUNT)?;
         for uid in parsed.exempt_uids.iter() {
-            exempt_uids.push(Kuid::from_current_ns(uid)?, GFP_KERNEL_ACCOUNT)?;
+            exempt_uids.push(
+                Kuid::from_uid_in_current_ns(uid).ok_or(EINVAL)?,
+                GFP_KERNEL_ACCOUNT,
+            )?;
         }
         Ok(Self {
             exempt: processes(parsed.exempt)?,
@@ -53,7 +56,7 @@ impl GuardState {
         let Some(actor) = event.actor() else {
             return false;
         };
-        self.exempt.iter().any(|p| actor.is(p))
+        self.exempt.iter().any(|p| **p == *actor)
             || event
                 .actor_euid()
                 .is_some_and(|uid| self.exempt_uids.contains(&uid))
@@ -77,7 +80,11 @@ impl Filter for Guard {
         fanotify::new_state(GuardState::parse(args)?)
     }
 
-    fn filter<'e>(state: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(
+        state: StateRef<'_, Self>,
+        event: &'e Event<'_>,
+        _rcu: &RcuReadSide,
+    ) -> Verdict<'e> {
         let Some(permission) = event.permission() else {
             return Verdict::Send;
         };

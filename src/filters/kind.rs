@@ -7,7 +7,7 @@
 //! Args: `struct fan_kind_args` of `src/uapi/fanotify_filters.h`.
 
 use super::args::{self, KindArg};
-use kernel::fs::fanotify::{self, Event, Filter, StateRef, Verdict};
+use kernel::fs::fanotify::{self, Event, Filter, RcuReadSide, StateRef, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// Whether the event's object is of the kind `kind`.
@@ -37,7 +37,11 @@ impl Filter for KindFilter {
         fanotify::new_state(args::parse_kind(args)?)
     }
 
-    fn filter<'e>(kind: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(
+        kind: StateRef<'_, Self>,
+        event: &'e Event<'_>,
+        _rcu: &RcuReadSide,
+    ) -> Verdict<'e> {
         Verdict::send_if(selects(*kind, event))
     }
 }

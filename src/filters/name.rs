@@ -12,7 +12,7 @@
 //! Args: `struct fan_name_args` of `src/uapi/fanotify_filters.h`.
 
 use super::args::{self, packed_patterns_match, NameArgs};
-use kernel::fs::fanotify::{self, Event, Filter, StateRef, Verdict};
+use kernel::fs::fanotify::{self, Event, Filter, RcuReadSide, StateRef, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// A set of validated name patterns, copied from the args at attach.
@@ -66,7 +66,11 @@ impl Filter for NameFilter {
         fanotify::new_state(NamePatterns::parse(args)?)
     }
 
-    fn filter<'e>(patterns: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(
+        patterns: StateRef<'_, Self>,
+        event: &'e Event<'_>,
+        _rcu: &RcuReadSide,
+    ) -> Verdict<'e> {
         Verdict::send_if(patterns.selects(event))
     }
 }

@@ -19,8 +19,10 @@ use super::{
     name::NamePatterns,
     roots::root_set,
 };
-use kernel::fs::fanotify::{self, Event, Filter, OwnedInodeSet, Place, Process, StateRef, Verdict};
-use kernel::{c_str, prelude::*, sync::Arc};
+use kernel::fs::fanotify::{
+    self, Event, Filter, OwnedInodeSet, Place, RcuReadSide, StateRef, Verdict,
+};
+use kernel::{c_str, pid::Pid, prelude::*, sync::aref::ARef};
 
 /// State of one attachment: the parts it was given.
 pub(crate) struct PolicyState {
@@ -32,12 +34,12 @@ pub(crate) struct PolicyState {
     pruned: Option<OwnedInodeSet>,
     /// The process that attached, kept across reconfigurations even when
     /// no part names actors, so that a later actor part's "self" is it.
-    attacher: Arc<Process>,
+    attacher: ARef<Pid>,
 }
 
 impl PolicyState {
     /// Parses `struct fan_policy_args`; `attacher` as for [`Actors::parse`].
-    fn parse(args: &[u8], attacher: Arc<Process>) -> Result<Self> {
+    fn parse(args: &[u8], attacher: ARef<Pid>) -> Result<Self> {
         let parts = args::parse_policy_full(args)?;
         Ok(Self {
             kind: parts.kind,
@@ -76,7 +78,11 @@ impl Filter for Policy {
         fanotify::new_state(PolicyState::parse(args, old.attacher.clone())?)
     }
 
-    fn filter<'e>(state: StateRef<'_, Self>, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(
+        state: StateRef<'_, Self>,
+        event: &'e Event<'_>,
+        _rcu: &RcuReadSide,
+    ) -> Verdict<'e> {
         let send = sends(state.kind, |k| kind::selects(k, event))
             && sends(state.actors.as_ref(), |a| a.selects(event))
             && sends(state.names.as_ref(), |n| n.selects(event))

@@ -4,8 +4,8 @@
 //! and references to processes.
 
 use super::args::Words;
-use kernel::fs::fanotify::{OwnedInodeSet, Process};
-use kernel::prelude::*;
+use kernel::fs::fanotify::OwnedInodeSet;
+use kernel::{pid::Pid, prelude::*, sync::aref::ARef};
 
 /// The set of the directories that the caller's fds `fds` refer to.
 pub(crate) fn root_set(fds: Words<'_>) -> Result<OwnedInodeSet> {
@@ -17,10 +17,10 @@ pub(crate) fn root_set(fds: Words<'_>) -> Result<OwnedInodeSet> {
 }
 
 /// References to the thread groups `tgids` names; `ESRCH` if one is gone.
-pub(crate) fn processes(tgids: Words<'_>) -> Result<KVec<Process>> {
+pub(crate) fn processes(tgids: Words<'_>) -> Result<KVec<ARef<Pid>>> {
     let mut processes = KVec::with_capacity(tgids.len(), GFP_KERNEL_ACCOUNT)?;
     for tgid in tgids.iter_i32() {
-        processes.push(Process::by_tgid(tgid)?, GFP_KERNEL_ACCOUNT)?;
+        processes.push(Pid::find_tgid(tgid)?, GFP_KERNEL_ACCOUNT)?;
     }
     Ok(processes)
 }

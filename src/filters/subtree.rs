@@ -10,7 +10,7 @@
 //! rename, say) is the rule of [`Event::locate`].
 
 use super::{args, roots::root_set};
-use kernel::fs::fanotify::{Event, Filter, InodeSet, OwnedInodeSet, Place, Verdict};
+use kernel::fs::fanotify::{Event, Filter, InodeSet, OwnedInodeSet, Place, RcuReadSide, Verdict};
 use kernel::{c_str, prelude::*};
 
 /// Parses `struct fan_subtree_args` and resolves the root fds into a set.
@@ -44,7 +44,7 @@ impl Filter for Subtree {
         parse(args)
     }
 
-    fn filter<'e>(roots: &InodeSet, event: &'e Event<'_>) -> Verdict<'e> {
+    fn filter<'e>(roots: &InodeSet, event: &'e Event<'_>, _rcu: &RcuReadSide) -> Verdict<'e> {
         Verdict::send_if(selects(roots, event))
     }
 }
