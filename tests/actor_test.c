@@ -8,6 +8,8 @@
 #include "fanfilter_test.h"
 #include "kselftest_harness.h"
 
+#include <pthread.h>
+
 #define OTHER_UID 1000
 
 /* A child that writes in/<name> each time it is told to. */
@@ -308,6 +310,53 @@ TEST_F(actor, limits)
 	EXPECT_EQ(-1, filter_detach(self->fan_fd));
 	EXPECT_EQ(ENOENT, errno);
 	idle_children_stop(tgids, FAN_ACTOR_MAX_IDS + 1);
+}
+
+static int parked = 1;
+
+/* Reports its thread id, then stays until parked is cleared. */
+static void *park_thread(void *arg)
+{
+	__atomic_store_n((pid_t *)arg, syscall(SYS_gettid), __ATOMIC_RELEASE);
+	while (__atomic_load_n(&parked, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return NULL;
+}
+
+/*
+ * A tgid must name a live thread group: a reaped process's number, or the
+ * id of a thread that does not lead its group, is ESRCH (as for
+ * pidfd_open()), and nothing is attached.
+ */
+TEST_F(actor, gone_or_thread_tgid)
+{
+	struct actor_args a;
+	pthread_t thread;
+	pid_t gone, tid = 0;
+	__u32 size;
+
+	gone = fork();
+	ASSERT_LE(0, gone);
+	if (!gone)
+		_exit(0);
+	ASSERT_EQ(gone, waitpid(gone, NULL, 0));
+	size = actor_args(&a, 0, &gone, 1, NULL, 0);
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "actor", &a, size));
+	EXPECT_EQ(ESRCH, errno);
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, park_thread, &tid));
+	while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	ASSERT_NE(getpid(), tid);
+	size = actor_args(&a, 0, &tid, 1, NULL, 0);
+	EXPECT_EQ(-1, filter_attach(self->fan_fd, "actor", &a, size));
+	EXPECT_EQ(ESRCH, errno);
+	/* The group's own tgid is found. */
+	size = actor_args(&a, 0, (pid_t []){ getpid() }, 1, NULL, 0);
+	EXPECT_EQ(0, filter_attach(self->fan_fd, "actor", &a, size));
+	EXPECT_EQ(0, filter_detach(self->fan_fd));
+	__atomic_store_n(&parked, 0, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
 }
 
 TEST_HARNESS_MAIN
