@@ -33,11 +33,16 @@ done < "$PATCHES/series"
 	scripts/kconfig/merge_config.sh -m .config "${frags[@]}" >/dev/null
 	"${KMAKE[@]}" -s olddefconfig
 	# merge_config does not fail on dropped options; check the ones that
-	# matter, since e.g. MODVERSIONS silently removes RUST.
-	for f in "${frags[@]}"; do
-		grep -E '^CONFIG_[A-Z0-9_]+=y' "$f" | while read -r want; do
-			grep -qx "$want" .config || die "$want did not survive olddefconfig"
-		done
+	# matter, since e.g. MODVERSIONS silently removes RUST: every
+	# "=y" whose symbol no later fragment sets otherwise (the debug
+	# flavor turns KUNIT off again).
+	awk 'match($0, /^(# )?CONFIG_[A-Z0-9_]+[= ]/) {
+		sym = substr($0, RSTART, RLENGTH - 1); sub(/^# /, "", sym)
+		last[sym] = $0; if (!(sym in seen)) { seen[sym] = 1; order[++n] = sym }
+	     }
+	     END { for (i = 1; i <= n; i++) if (last[order[i]] ~ /=y$/) print last[order[i]] }' \
+		"${frags[@]}" | while read -r want; do
+		grep -qx "$want" .config || die "$want did not survive olddefconfig"
 	done
 )
 touch "$dir.tmp/.fanfilter-configured"

@@ -49,7 +49,9 @@ check_series() {
 			failed=1
 			break
 		}
-		cp "$REPO/build/tests/semantics_test" "$dir/tests/"
+		# This kernel's build of it: build/tests follows the last make
+		# tests, which may be another kernel's.
+		cp "$REPO/build/$(basename "$top")/tests/semantics_test" "$dir/tests/"
 		selftest=$tree/tools/testing/selftests/filesystems/fanotify_filter/fanotify_filter_test.c
 		if [[ -f $selftest ]]; then
 			cc -O2 -Wall -Werror -I"$tree/usr-headers/include" \

@@ -978,9 +978,9 @@ ok $? "--exclude and --include select by full path" "$work/got43" "$work/e43"
 # (exit 0, as inotifywatch -t).
 d=$work/t44
 mkdir -p "$d"
-"$cli" watch "$d" -c -t 2 -e create,modify,close-write >"$work/o44" 2>"$work/e44" &
-wpid=$!
-sleep 1
+# Events only once it watches (seen lost on a loaded host after a fixed
+# one-second sleep); the time limit counts from then.
+start_watch "$work/o44" "$work/e44" "$d" -c -t 3 -e create,modify,close-write
 echo 1 >"$d/a"
 echo 2 >>"$d/a"
 echo 3 >"$d/b"
