@@ -36,6 +36,15 @@
 #include "kselftest_harness.h"
 
 #define FANFILTER_MODULE "fanotify_filters"
+/*
+ * The series' test module (lib/test_fanotify_filter.c, $FANFILTER_TEST_MODULE)
+ * and its filter, which returns the verdict it was attached with.
+ */
+#define TEST_MODULE "test_fanotify_filter"
+#define TEST_FILTER "test_verdict"
+/* Verdicts of include/linux/fanotify_filter.h, which is not uapi. */
+#define VERDICT_SEND 0
+#define VERDICT_SKIP 1
 #define MAX_EVENTS 1024
 
 /* A private tmpfs with the directories in/ and out/. */

@@ -13,12 +13,7 @@
 
 #include "kselftest_harness.h"
 
-#define TEST_MODULE "test_fanotify_filter"
-#define TEST_FILTER "test_verdict"
 #define TEST_FILTER_DIR "/sys/fs/fanotify/filters/" TEST_FILTER
-/* Verdicts of include/linux/fanotify_filter.h, which is not uapi. */
-#define VERDICT_SEND 0
-#define VERDICT_SKIP 1
 /* Flags of the 8-byte args: ->reconfigure() returns the old state... */
 #define TEST_VERDICT_RECONFIG_RETURN_OLD 2
 /* ...or takes 2 s. */

@@ -23,12 +23,6 @@
 
 #ifdef FAN_REPORT_MNT
 
-#define TEST_MODULE "test_fanotify_filter"
-#define TEST_FILTER "test_verdict"
-/* Verdicts of include/linux/fanotify_filter.h, which is not uapi. */
-#define VERDICT_SEND 0
-#define VERDICT_SKIP 1
-
 FIXTURE(mount_events) {
 	char dir[64];
 	char inside[96];

@@ -21,11 +21,6 @@
 
 #ifdef FAN_PRE_ACCESS
 
-#define TEST_MODULE "test_fanotify_filter"
-#define TEST_FILTER "test_verdict"
-/* Verdicts of include/linux/fanotify_filter.h, which is not uapi. */
-#define VERDICT_SEND 0
-#define VERDICT_SKIP 1
 #define DISK_SIZE (32 << 20)
 
 FIXTURE(precontent) {
