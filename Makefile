@@ -96,7 +96,8 @@ host-test:
 	cd userspace && $(CARGO) fmt --check
 	cd $(HOST_TESTS) && /usr/bin/cargo test
 	cd $(HOST_TESTS) && /usr/bin/cargo clippy --all-targets -- -D warnings
-	/usr/bin/rustfmt --check --edition 2021 src/filters/args.rs $(HOST_TESTS)/src/lib.rs
+	/usr/bin/rustfmt --check --edition 2021 src/filters/args.rs src/filters/config.rs \
+		$(HOST_TESTS)/src/lib.rs
 
 clippy: kdir-check
 	$(KMAKE) CLIPPY=1 CLIPPY_DRIVER=/usr/bin/clippy-driver W=1 modules

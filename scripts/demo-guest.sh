@@ -63,5 +63,23 @@ wait $guard || fail "the guard exited with $?"
 cat "$tmp/guard.out"
 grep -v '^fanfilter: guarding' "$tmp/guard.err"
 grep -q ' DENIED OPEN_PERM pid=' "$tmp/guard.out" || fail "the denial was not reported"
+
+# The kernel-resident guard: the module's own group, configured through
+# sysfs by a shell that exits at once; no process keeps a fanotify fd.
+kguard=/sys/fs/fanotify/groups/fanotify_filters/guard
+say "sh -c 'echo roots=$demo/secret > $kguard/config'"
+sh -c "echo roots=$demo/secret > $kguard/config" || fail "the kernel guard was not armed"
+say "ls -l /proc/[0-9]*/fd | grep -c fanotify   # processes' fanotify fds"
+holders=$(ls -l /proc/[0-9]*/fd 2>/dev/null | grep -c 'anon_inode:\[fanotify\]')
+echo "$holders"
+((holders == 0)) || fail "a process holds a fanotify fd"
+say cat $demo/secret/key
+cat "$demo/secret/key" && fail "the kernel guard let cat read the key"
+say "cat $kguard/{config,filter,denied}"
+cat "$kguard/config" "$kguard/filter" "$kguard/denied"
+(($(cat "$kguard/denied") >= 1)) || fail "the kernel guard counted no denial"
+say "echo off > $kguard/config; cat $demo/secret/key"
+echo off >"$kguard/config" || fail "the kernel guard was not disarmed"
+cat "$demo/secret/key" || fail "the disarmed guard still denies"
 echo
 echo "demo: all as announced"

@@ -5,17 +5,19 @@
 //! [`filters`] holds the filters, in safe code, on top of
 //! [`kernel::fs::fanotify`], the kernel's safe abstraction of the filter
 //! hook (added by the patch series, for 6.12 and 7.3 alike), which holds
-//! every `unsafe` part.
+//! every `unsafe` part. [`kernel_guard`] is a group the module owns, with
+//! the `guard` filter, which root configures through sysfs: no daemon.
 
 use kernel::prelude::*;
 
 mod filters;
+mod kernel_guard;
 
 use filters::{
-    actor::ActorFilter, guard::Guard, kind::KindFilter, name::NameFilter, policy::Policy,
-    subtree::Subtree,
+    actor::ActorFilter, kind::KindFilter, name::NameFilter, policy::Policy, subtree::Subtree,
 };
 use kernel::fs::fanotify::Registration;
+use kernel_guard::KernelGuardGroup;
 
 module! {
     type: FanotifyFilters,
@@ -25,8 +27,10 @@ module! {
 }
 
 struct FanotifyFilters {
+    /// The kernel-resident guard, which also registers the `guard` filter.
+    /// Dropped first: its group is destroyed before the filters go.
+    _kernel_guard: Pin<KBox<KernelGuardGroup>>,
     _subtree: Registration<Subtree>,
-    _guard: Registration<Guard>,
     _kind: Registration<KindFilter>,
     _name: Registration<NameFilter>,
     _actor: Registration<ActorFilter>,
@@ -36,8 +40,8 @@ struct FanotifyFilters {
 impl kernel::Module for FanotifyFilters {
     fn init(module: &'static ThisModule) -> Result<Self> {
         Ok(Self {
+            _kernel_guard: KBox::pin_init(kernel_guard::new(module), GFP_KERNEL)?,
             _subtree: Registration::new(module)?,
-            _guard: Registration::new(module)?,
             _kind: Registration::new(module)?,
             _name: Registration::new(module)?,
             _actor: Registration::new(module)?,

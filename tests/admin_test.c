@@ -2,7 +2,8 @@
 /*
  * What administrators see and decide: whether unprivileged groups may
  * attach a filter (/sys/fs/fanotify/filters/<name>/unprivileged), audit
- * records of in-kernel denials for FAN_ENABLE_AUDIT groups, and the
+ * records of in-kernel denials for FAN_ENABLE_AUDIT groups (and for the
+ * kernel-resident guard), and the
  * fanotify_filter:filter_verdict tracepoint.
  */
 #include "fanfilter_test.h"
@@ -475,6 +476,30 @@ TEST_F(audit, in_kernel_denial_is_audited)
 	close(kmsg);
 }
 
+/* The module's kernel-resident guard audits its denials too. */
+TEST_F(audit, kernel_group_denial_is_audited)
+{
+	const char *config = "/sys/fs/fanotify/groups/" FANFILTER_MODULE
+			     "/guard/config";
+	char arm[160], line[1024];
+	int kmsg;
+
+	if (access(config, F_OK))
+		SKIP(return, "no kernel-resident guard");
+	snprintf(arm, sizeof(arm), "roots=%s", self->fs.in);
+	ASSERT_EQ(0, write_text(config, arm));
+	kmsg = kmsg_open();
+	ASSERT_LE(0, kmsg);
+
+	EXPECT_EQ(EPERM, child_open(self->fs.in, "secret", O_RDONLY));
+	EXPECT_TRUE(kmsg_wait_for(kmsg, 5000, "type=1331", "resp=2", line,
+				  sizeof(line)));
+	if (line[0])
+		TH_LOG("%s", line);
+	close(kmsg);
+	EXPECT_EQ(0, write_text(config, "off"));
+}
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -839,6 +864,57 @@ TEST_F(trace, filter_verdict_tracepoint)
 		TH_LOG("trace:\n%s", text);
 	EXPECT_EQ(1, count_lines(text, object_of(self->fan_fd, self->fs.out,
 						 "skipped"), "verdict=skip"))
+		TH_LOG("trace:\n%s", text);
+}
+
+/*
+ * What reaches a kernel group that nobody reads (here the guard's, revoked
+ * by the administrator) is traced with the group's name and the object.
+ */
+#define KGROUP_EVENT TRACING "/events/fanotify_filter/kernel_group_event"
+
+TEST_F(trace, kernel_group_event_tracepoint)
+{
+	const char *config = "/sys/fs/fanotify/groups/" FANFILTER_MODULE
+			     "/guard/config";
+	static char text[1 << 20];
+	char arm[160], words[160], path[PATH_MAX];
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (access(config, F_OK))
+		SKIP(return, "no kernel-resident guard");
+	ASSERT_EQ(0, access(KGROUP_EVENT, F_OK));
+	ASSERT_EQ(0, touch_write(self->fs.in, "f"));
+	snprintf(path, sizeof(path), "%s/f", self->fs.in);
+	ASSERT_EQ(0, stat(path, &st));
+	snprintf(arm, sizeof(arm), "roots=%s", self->fs.in);
+	ASSERT_EQ(0, write_text(config, arm));
+	ASSERT_EQ(0, write_text("/sys/fs/fanotify/filters/guard/enabled", "0"));
+	fd = open(TRACING "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, write_text(KGROUP_EVENT "/enable", "1"));
+	EXPECT_EQ(0, child_open(self->fs.in, "f", O_RDONLY));
+	ASSERT_EQ(0, write_text(KGROUP_EVENT "/enable", "0"));
+	EXPECT_EQ(0, write_text("/sys/fs/fanotify/filters/guard/enabled", "1"));
+	EXPECT_EQ(0, write_text(config, "off"));
+
+	fd = open(TRACING "/trace", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	while (len < sizeof(text) - 1 &&
+	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	text[len] = '\0';
+	snprintf(words, sizeof(words), "dev=%u:%u ino=%lu ",
+		 major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino);
+	EXPECT_LE(1, count_lines(text, "group=" FANFILTER_MODULE "/guard ",
+				 words))
+		TH_LOG("trace:\n%s", text);
+	EXPECT_LE(1, count_lines(text, words, "allowed"))
 		TH_LOG("trace:\n%s", text);
 }
 

@@ -4,7 +4,12 @@
  * against an event storm on every CPU, with the "subtree" filter on one
  * group and the "policy" filter (subtree, name and actor parts) on another,
  * and, where the BPF loader is built, "bpf_subtree" registered and
- * unregistered by its loader while groups attach it and keep it.
+ * unregistered by its loader while groups attach it and keep it.  Kernel
+ * groups are created and destroyed meanwhile: the module's kernel-resident
+ * guard is armed and disarmed through sysfs (and goes with every rmmod),
+ * and the series' test module creates, marks and destroys groups and is
+ * removed and reloaded with them alive, half of the time leaving them to
+ * the kernel.
  * The test asserts that every control operation fails only with the errno
  * its race explains; the
  * runner fails the run on any kernel splat (the debug kernel adds KASAN,
@@ -25,6 +30,7 @@ struct stress {
 	atomic_int stop;
 	atomic_long attaches, reconfigs, detaches, closes, rmmods, events;
 	atomic_long bpf_registers, revocations;
+	atomic_long guard_arms, kgroups, kgroup_unloads;
 	atomic_int failures;
 };
 
@@ -303,6 +309,75 @@ static void *bpf_churn(void *arg)
 	return NULL;
 }
 
+/*
+ * The kernel-resident guard armed on in/ and disarmed, racing rmmod (the
+ * config file is then gone: ENOENT or ENODEV) and the event storm.
+ */
+static void *kguard_churn(void *arg)
+{
+	const char *config = "/sys/fs/fanotify/groups/" FANFILTER_MODULE
+			     "/guard/config";
+	struct stress *s = arg;
+	char arm[160];
+
+	snprintf(arm, sizeof(arm), "roots=%s", s->fs.in);
+	while (!atomic_load(&s->stop)) {
+		if (!write_text(config, arm))
+			atomic_fetch_add(&s->guard_arms, 1);
+		else if (errno != ENOENT && errno != ENODEV && errno != EBUSY)
+			fail(s, "arm kernel guard", errno);
+		usleep(3000);
+		if (write_text(config, "off") && errno != ENOENT &&
+		    errno != ENODEV)
+			fail(s, "disarm kernel guard", errno);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/*
+ * Groups of the series' test module: created, given its own filter (which
+ * denies, skips or sends), marked, destroyed, or left alive when the module
+ * is removed, by its exit or, with leak_kgroups, by the kernel.
+ */
+static void *kgroup_churn(void *arg)
+{
+	const char *cmd = "/sys/module/" TEST_MODULE "/parameters/kgroup";
+	const char *ko = getenv("FANFILTER_TEST_MODULE");
+	static const char *const verdicts[] = { "-1", "1", "0" };
+	struct stress *s = arg;
+	char mark[PATH_MAX + 64];
+	unsigned long i = 0;
+
+	snprintf(mark, sizeof(mark), "mark kg %u %u %s",
+		 FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, s->fs.root);
+	while (ko && !atomic_load(&s->stop)) {
+		char attach[64];
+
+		if (!kmod_loaded(TEST_MODULE) &&
+		    kmod_load(ko, (i & 1) ? "leak_kgroups=1" : ""))
+			fail(s, "load test module", errno);
+		snprintf(attach, sizeof(attach), "attach kg " TEST_FILTER " %s",
+			 verdicts[i % 3]);
+		if (write_text(cmd, "new kg 4") || write_text(cmd, attach) ||
+		    write_text(cmd, mark)) {
+			fail(s, "kernel group", errno);
+			break;
+		}
+		atomic_fetch_add(&s->kgroups, 1);
+		usleep(2000);
+		if (i++ % 4 == 0) {
+			/* Its own filter does not pin it. */
+			if (kmod_unload(TEST_MODULE))
+				fail(s, "rmmod test module", errno);
+			atomic_fetch_add(&s->kgroup_unloads, 1);
+		} else if (write_text(cmd, "del kg")) {
+			fail(s, "destroy kernel group", errno);
+		}
+	}
+	return NULL;
+}
+
 /* rmmod attempts: refused while attached; reload when one succeeds. */
 static void *remover(void *arg)
 {
@@ -339,7 +414,7 @@ TEST_F_TIMEOUT(stress, race_control_against_event_storm, 7200)
 	const char *env = getenv("FANFILTER_STRESS_SECONDS");
 	int seconds = env ? atoi(env) : 10;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t threads[16];
+	pthread_t threads[24];
 	struct stress *s;
 	int i, n = 0;
 
@@ -358,6 +433,8 @@ TEST_F_TIMEOUT(stress, race_control_against_event_storm, 7200)
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, churn, s));
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, remover, s));
 	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, revoker, s));
+	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, kguard_churn, s));
+	ASSERT_EQ(0, pthread_create(&threads[n++], NULL, kgroup_churn, s));
 	if (!access(bpf_path("fanfilter-bpf"), X_OK))
 		ASSERT_EQ(0, pthread_create(&threads[n++], NULL, bpf_churn, s));
 
@@ -373,15 +450,25 @@ TEST_F_TIMEOUT(stress, race_control_against_event_storm, 7200)
 	       atomic_load(&s->events));
 	TH_LOG("%ld BPF filter registrations, %ld revocations",
 	       atomic_load(&s->bpf_registers), atomic_load(&s->revocations));
+	TH_LOG("%ld kernel guard arms, %ld test module kernel groups, %ld unloads with one alive",
+	       atomic_load(&s->guard_arms), atomic_load(&s->kgroups),
+	       atomic_load(&s->kgroup_unloads));
 	EXPECT_EQ(0, atomic_load(&s->failures));
 	/* Every race was exercised. */
 	EXPECT_LT(0, atomic_load(&s->attaches));
 	EXPECT_LT(0, atomic_load(&s->reconfigs));
 	EXPECT_LT(0, atomic_load(&s->closes));
 	EXPECT_LT(0, atomic_load(&s->revocations));
+	EXPECT_LT(0, atomic_load(&s->guard_arms));
+	if (getenv("FANFILTER_TEST_MODULE"))
+		EXPECT_LT(0, atomic_load(&s->kgroup_unloads));
 	if (!module_loaded())
 		ASSERT_EQ(0, module_load());
 	write_text(SUBTREE_ENABLED, "1");
+	write_text("/sys/fs/fanotify/groups/" FANFILTER_MODULE "/guard/config",
+		   "off");
+	if (kmod_loaded(TEST_MODULE))
+		kmod_unload(TEST_MODULE);
 
 	close(s->in_fd);
 	close(s->out_fd);

@@ -18,7 +18,8 @@
 
 use super::{
     args,
-    roots::{processes, root_set},
+    config::GuardSettings,
+    roots::{processes, root_set, root_set_from_paths},
 };
 use kernel::fs::fanotify::{
     self, Event, Filter, OwnedInodeSet, Place, RcuReadSide, StateRef, Verdict,
@@ -46,6 +47,21 @@ impl GuardState {
             exempt: processes(parsed.exempt)?,
             exempt_uids,
             roots: root_set(parsed.roots)?,
+        })
+    }
+
+    /// The state of the kernel-resident guard: roots by path, exempt uids
+    /// in the writer's user namespace, no exempt process (a process would
+    /// not outlive the configuration's writer for long).
+    pub(crate) fn from_settings(settings: &GuardSettings<'_>) -> Result<Self> {
+        let mut exempt_uids = KVec::with_capacity(settings.nr_exempt_uids(), GFP_KERNEL)?;
+        for uid in settings.exempt_uids() {
+            exempt_uids.push(Kuid::from_uid_in_current_ns(uid).ok_or(EINVAL)?, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            exempt: KVec::new(),
+            exempt_uids,
+            roots: root_set_from_paths(settings.roots(), settings.nr_roots())?,
         })
     }
 

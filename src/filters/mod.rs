@@ -2,17 +2,18 @@
 
 //! The filters of this module: safe code only, on top of
 //! [`kernel::fs::fanotify`].
-//! Their argument parsers ([`args`]) use `core` only and are unit-tested on
-//! the host (`host-tests/`).
+//! Their argument parsers ([`args`], and [`config`] for the kernel-resident
+//! guard) use `core` only and are unit-tested on the host (`host-tests/`).
 #![forbid(unsafe_code)]
 
 pub(crate) mod actor;
 mod args;
+pub(crate) mod config;
 pub(crate) mod guard;
 pub(crate) mod kind;
 pub(crate) mod name;
 pub(crate) mod policy;
-mod roots;
+pub(crate) mod roots;
 pub(crate) mod subtree;
 
 use kernel::prelude::*;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Host unit tests of the filters' args parsers, `src/filters/args.rs`,
-//! which the module builds too: `cargo test` in this directory, no kernel
+//! Host unit tests of the filters' args parsers, `src/filters/args.rs`, and
+//! of the kernel-resident guard's text configuration,
+//! `src/filters/config.rs`, which the module builds too: `cargo test` in this directory, no kernel
 //! needed.
 //!
 //! Outside tests the crate is `no_std`, so that `cargo build` and `cargo
@@ -24,6 +25,8 @@
 
 #[path = "../../args.rs"]
 pub mod args;
+#[path = "../../config.rs"]
+pub mod config;
 
 #[cfg(test)]
 mod support {
@@ -2061,5 +2064,114 @@ mod random {
             |_| None,
             |_, input, _| assert!(parse_policy(input).is_ok()),
         );
+    }
+}
+
+/// The kernel-resident guard's configuration text.
+#[cfg(test)]
+mod config_tests {
+    use crate::args::ArgsError;
+    use crate::config::{parse_guard_config, GuardConfig, PATH_MAX};
+
+    fn on(text: &str) -> (Vec<Vec<u8>>, Vec<u32>) {
+        match parse_guard_config(text.as_bytes()) {
+            Ok(GuardConfig::On(s)) => (
+                s.roots().map(<[u8]>::to_vec).collect(),
+                s.exempt_uids().collect(),
+            ),
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+
+    fn invalid(text: &[u8]) {
+        assert_eq!(
+            parse_guard_config(text),
+            Err(ArgsError::Invalid),
+            "{:?}",
+            String::from_utf8_lossy(text)
+        );
+    }
+
+    #[test]
+    fn off() {
+        for text in ["", "\n", "off", "off\n", "  off  ", "\t"] {
+            assert_eq!(
+                parse_guard_config(text.as_bytes()),
+                Ok(GuardConfig::Off),
+                "{text:?}"
+            );
+        }
+        invalid(b"off roots=/a");
+        invalid(b"off off");
+    }
+
+    #[test]
+    fn roots_and_uids() {
+        assert_eq!(
+            on("roots=/srv/secrets\n"),
+            (vec![b"/srv/secrets".to_vec()], vec![])
+        );
+        assert_eq!(
+            on("exempt_uids=0,992 roots=/a,/b/c"),
+            (vec![b"/a".to_vec(), b"/b/c".to_vec()], vec![0, 992])
+        );
+        assert_eq!(
+            on("roots=/ exempt_uids=4294967294"),
+            (vec![b"/".to_vec()], vec![4294967294])
+        );
+        assert_eq!(on("roots=/a\texempt_uids="), (vec![b"/a".to_vec()], vec![]));
+    }
+
+    #[test]
+    fn malformed() {
+        for text in [
+            &b"roots="[..],
+            b"roots=a",
+            b"roots=/a,",
+            b"roots=,/a",
+            b"roots=/a,,/b",
+            b"roots=/a roots=/b",
+            b"exempt_uids=1",
+            b"roots=/a exempt_uids=1 exempt_uids=2",
+            b"roots=/a exempt_uids=-1",
+            b"roots=/a exempt_uids=+1",
+            b"roots=/a exempt_uids=1,",
+            b"roots=/a exempt_uids=4294967295",
+            b"roots=/a exempt_uids=4294967296",
+            b"roots=/a exempt_uids=99999999999",
+            b"roots=/a exempt_uids=0x10",
+            b"roots=/a other=1",
+            b"roots=/a off",
+            b"Roots=/a",
+            b"roots=/a\0b",
+            b"roots=/a\n\n",
+        ] {
+            invalid(text);
+        }
+    }
+
+    #[test]
+    fn limits() {
+        let long = format!("/{}", "x".repeat(PATH_MAX - 2));
+        assert_eq!(on(&format!("roots={long}")).0[0].len(), PATH_MAX - 1);
+        invalid(format!("roots={long}x").as_bytes());
+
+        let roots = vec!["/r"; crate::args::MAX_ROOTS].join(",");
+        assert_eq!(
+            on(&format!("roots={roots}")).0.len(),
+            crate::args::MAX_ROOTS
+        );
+        invalid(format!("roots={roots},/r").as_bytes());
+
+        let uids: Vec<String> = (0..crate::args::MAX_EXEMPT)
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(
+            on(&format!("roots=/a exempt_uids={}", uids.join(",")))
+                .1
+                .len(),
+            crate::args::MAX_EXEMPT
+        );
+        invalid(format!("roots=/a exempt_uids={},7", uids.join(",")).as_bytes());
     }
 }
