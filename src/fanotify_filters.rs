@@ -37,6 +37,14 @@ struct FanotifyFilters {
     _policy: Registration<Policy>,
 }
 
+impl Drop for FanotifyFilters {
+    fn drop(&mut self) {
+        if self._kernel_guard.data().armed() {
+            pr_warn!("the kernel-resident guard was armed: unloading disarms it\n");
+        }
+    }
+}
+
 impl kernel::Module for FanotifyFilters {
     fn init(module: &'static ThisModule) -> Result<Self> {
         Ok(Self {

@@ -213,7 +213,10 @@ TEST_F(kguard, bad_configuration_leaves_nothing)
 		const char *fmt;
 		int err;
 	} bad[] = {
+		/* echo "$UNSET": no disarming (an empty write never arrives). */
+		{ "\n", EINVAL },
 		{ "roots=", EINVAL },
+		{ "roots=%s exempt_uids=", EINVAL },
 		{ "roots=relative/dir", EINVAL },
 		{ "roots=%s nonsense=1", EINVAL },
 		{ "roots=%s exempt_uids=-1", EINVAL },
@@ -236,11 +239,14 @@ TEST_F(kguard, bad_configuration_leaves_nothing)
 	EXPECT_EQ(0, guard_value("allowed"));
 	EXPECT_EQ(0, guard_value("unqueued"));
 
-	/* Armed, a second arming is refused and changes nothing. */
+	/* Armed, another arming is refused and changes nothing... */
 	ASSERT_EQ(0, guard_config(self->arm));
 	snprintf(text, sizeof(text), "roots=%s", self->fs.out);
 	EXPECT_EQ(EBUSY, guard_config(text));
 	EXPECT_EQ(EINVAL, guard_config("roots=/ bad"));
+	EXPECT_EQ(EINVAL, guard_config("\n"));
+	/* ...and the same text again is no change, for scripts. */
+	EXPECT_EQ(0, guard_config(self->arm));
 	EXPECT_STREQ(self->arm, guard_text("config"));
 	EXPECT_EQ(EPERM, child_open(self->fs.in, "f", O_RDONLY));
 	EXPECT_EQ(0, child_open(self->fs.out, "g", O_RDONLY));
@@ -262,6 +268,68 @@ TEST_F(kguard, rmmod_allows_again)
 	ASSERT_EQ(0, module_load());
 	EXPECT_STREQ("off", guard_text("config"));
 	EXPECT_EQ(0, child_open(self->fs.in, "f", O_RDONLY));
+}
+
+/*
+ * A text longer than a page would reach the group a page at a time, each
+ * piece taken for a configuration: refused whole.  What is read back fits.
+ */
+TEST_F(kguard, long_text_is_refused)
+{
+	static char text[8192];
+	size_t len;
+
+	len = snprintf(text, sizeof(text), "%s", self->arm);
+	while (len < 5000)
+		text[len++] = '/';
+	text[len] = '\0';
+	EXPECT_EQ(E2BIG, guard_config(text));
+	EXPECT_STREQ("off", guard_text("config"));
+	/* The longest text read back with its newline within a page. */
+	text[4094] = '\0';
+	EXPECT_EQ(0, guard_config(text));
+	EXPECT_EQ(4094U, strlen(guard_text("config")));
+	text[4094] = '/';
+	text[4095] = '\0';
+	ASSERT_EQ(0, guard_config("off"));
+	EXPECT_EQ(E2BIG, guard_config(text));
+}
+
+/* Directories below a root are guarded too: listing one is an open. */
+TEST_F(kguard, directories_are_guarded)
+{
+	ASSERT_EQ(0, mkdirat(self->in_fd, "sub", 0755));
+	ASSERT_EQ(0, chmod(self->fs.in, 0755));
+	ASSERT_EQ(0, guard_config(self->arm));
+	EXPECT_EQ(EPERM, child_open(self->fs.in, "sub", O_RDONLY | O_DIRECTORY));
+	EXPECT_EQ(EPERM, child_open(self->fs.root, "in", O_RDONLY | O_DIRECTORY));
+	EXPECT_EQ(0, child_open(self->fs.root, "out", O_RDONLY | O_DIRECTORY));
+}
+
+/*
+ * The counters tell about every access to the marked filesystems: root
+ * only.  The marks file shows an unmount taking a root's mark away.
+ */
+TEST_F(kguard, counters_are_root_only_and_marks_shown)
+{
+	char path[] = GUARD_DIR "denied";
+	struct open_req req = { .path = path, .flags = O_RDONLY };
+
+	ASSERT_EQ(0, guard_config(self->arm));
+	EXPECT_EQ(EACCES, as_nobody(open_errno, &req));
+	EXPECT_EQ(1, guard_value("marks"));
+	/* The filesystem goes: so does its mark, which marks tells. */
+	close(self->in_fd);
+	self->in_fd = -1;
+	ASSERT_EQ(0, umount2(self->fs.root, MNT_DETACH));
+	for (int i = 0; i < 100 && guard_value("marks"); i++)
+		usleep(10000);
+	EXPECT_EQ(0, guard_value("marks"));
+	EXPECT_STREQ(self->arm, guard_text("config"));
+	ASSERT_EQ(0, guard_config("off"));
+	/* For the teardown's umount. */
+	ASSERT_EQ(0, mount("fanfilter", self->fs.root, "tmpfs", 0, "size=16m"));
+	self->in_fd = open(self->fs.root, O_RDONLY | O_DIRECTORY);
 }
 
 struct opener {

@@ -10,11 +10,13 @@
 //! ```
 //!
 //! `roots` (1 to `MAX_ROOTS` absolute paths, comma-separated, no path
-//! longer than `PATH_MAX - 1` bytes) is required, `exempt_uids` (up to
+//! longer than `PATH_MAX - 1` bytes) is required, `exempt_uids` (1 to
 //! `MAX_EXEMPT` uids, decimal, not `4294967295`, which is no uid) is
 //! optional; each key at most once, separated by spaces or tabs, a final
-//! newline allowed. An empty text or `off` turns the guard off. Paths with
-//! spaces, commas or control characters cannot be given.
+//! newline allowed. `off` turns the guard off; an empty text is an error,
+//! so that `echo "$UNSET" > config` disarms nothing. Paths with spaces,
+//! commas or control characters cannot be given. (The kernel takes one
+//! page per write, which bounds the text before these limits do.)
 
 #![allow(unreachable_pub)]
 #![forbid(unsafe_code)]
@@ -61,10 +63,7 @@ impl<'a> GuardSettings<'a> {
 
     /// The exempt effective uids.
     pub fn exempt_uids(&self) -> impl Iterator<Item = u32> + 'a {
-        self.exempt_uids
-            .split(|&c| c == b',')
-            .filter(|uid| !uid.is_empty())
-            .filter_map(parse_uid)
+        self.exempt_uids.split(|&c| c == b',').filter_map(parse_uid)
     }
 
     /// How many exempt uids there are.
@@ -108,7 +107,7 @@ pub fn parse_guard_config(text: &[u8]) -> Result<GuardConfig<'_>, ArgsError> {
         .filter(|word| !word.is_empty())
         .peekable();
     if words.peek().is_none() {
-        return Ok(GuardConfig::Off);
+        return Err(ArgsError::Invalid);
     }
     if words.peek() == Some(&&b"off"[..]) {
         words.next();
@@ -137,9 +136,13 @@ pub fn parse_guard_config(text: &[u8]) -> Result<GuardConfig<'_>, ArgsError> {
     if nr_roots > MAX_ROOTS || !settings.roots().all(valid_root) {
         return Err(ArgsError::Invalid);
     }
-    let uids = settings.exempt_uids.split(|&c| c == b',');
-    // `exempt_uids=` alone is no uid; otherwise every item is one.
-    if !settings.exempt_uids.is_empty() && uids.clone().any(|uid| parse_uid(uid).is_none()) {
+    // Every item is a uid; `exempt_uids=` alone (an empty item) is not.
+    if exempt_uids.is_some()
+        && settings
+            .exempt_uids
+            .split(|&c| c == b',')
+            .any(|uid| parse_uid(uid).is_none())
+    {
         return Err(ArgsError::Invalid);
     }
     if settings.nr_exempt_uids() > MAX_EXEMPT {

@@ -19,7 +19,7 @@
 use super::{
     args,
     config::GuardSettings,
-    roots::{processes, root_set, root_set_from_paths},
+    roots::{processes, root_set},
 };
 use kernel::fs::fanotify::{
     self, Event, Filter, OwnedInodeSet, Place, RcuReadSide, StateRef, Verdict,
@@ -50,10 +50,14 @@ impl GuardState {
         })
     }
 
-    /// The state of the kernel-resident guard: roots by path, exempt uids
-    /// in the writer's user namespace, no exempt process (a process would
-    /// not outlive the configuration's writer for long).
-    pub(crate) fn from_settings(settings: &GuardSettings<'_>) -> Result<Self> {
+    /// The state of the kernel-resident guard: `roots`, which its caller
+    /// built while marking them, exempt uids in the writer's user
+    /// namespace, no exempt process (a process would not outlive the
+    /// configuration's writer for long).
+    pub(crate) fn for_kernel_group(
+        roots: OwnedInodeSet,
+        settings: &GuardSettings<'_>,
+    ) -> Result<Self> {
         let mut exempt_uids = KVec::with_capacity(settings.nr_exempt_uids(), GFP_KERNEL)?;
         for uid in settings.exempt_uids() {
             exempt_uids.push(Kuid::from_uid_in_current_ns(uid).ok_or(EINVAL)?, GFP_KERNEL)?;
@@ -61,7 +65,7 @@ impl GuardState {
         Ok(Self {
             exempt: KVec::new(),
             exempt_uids,
-            roots: root_set_from_paths(settings.roots(), settings.nr_roots())?,
+            roots,
         })
     }
 

@@ -16,20 +16,6 @@ pub(crate) fn root_set(fds: Words<'_>) -> Result<OwnedInodeSet> {
     Ok(set)
 }
 
-/// The set of the directories at the absolute paths `paths` (without
-/// their NULs), resolved in the caller's context.
-pub(crate) fn root_set_from_paths<'p>(
-    paths: impl Iterator<Item = &'p [u8]>,
-    nr: usize,
-) -> Result<OwnedInodeSet> {
-    let mut set = OwnedInodeSet::with_capacity(nr)?;
-    for path in paths {
-        let path = nul_terminated(path)?;
-        set.add_dir_path(CStr::from_bytes_with_nul(&path).map_err(|_| EINVAL)?)?;
-    }
-    Ok(set)
-}
-
 /// `path` with a NUL, for the kernel's path lookup.
 pub(crate) fn nul_terminated(path: &[u8]) -> Result<KVec<u8>> {
     let mut with_nul = KVec::with_capacity(path.len() + 1, GFP_KERNEL)?;

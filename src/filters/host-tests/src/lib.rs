@@ -2094,12 +2094,16 @@ mod config_tests {
 
     #[test]
     fn off() {
-        for text in ["", "\n", "off", "off\n", "  off  ", "\t"] {
+        for text in ["off", "off\n", "  off  ", "\toff"] {
             assert_eq!(
                 parse_guard_config(text.as_bytes()),
                 Ok(GuardConfig::Off),
                 "{text:?}"
             );
+        }
+        // An empty text (an unset variable) turns nothing off.
+        for text in [&b""[..], b"\n", b"\t", b"  \n"] {
+            invalid(text);
         }
         invalid(b"off roots=/a");
         invalid(b"off off");
@@ -2119,7 +2123,10 @@ mod config_tests {
             on("roots=/ exempt_uids=4294967294"),
             (vec![b"/".to_vec()], vec![4294967294])
         );
-        assert_eq!(on("roots=/a\texempt_uids="), (vec![b"/a".to_vec()], vec![]));
+        assert_eq!(
+            on("roots=/a\texempt_uids=7"),
+            (vec![b"/a".to_vec()], vec![7])
+        );
     }
 
     #[test]
@@ -2145,6 +2152,8 @@ mod config_tests {
             b"Roots=/a",
             b"roots=/a\0b",
             b"roots=/a\n\n",
+            b"roots=/a exempt_uids=",
+            b"roots=/a exempt_uids=,",
         ] {
             invalid(text);
         }
