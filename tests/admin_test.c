@@ -457,18 +457,18 @@ TEST_F(audit, user_space_denial_is_audited)
 	close(kmsg);
 }
 
-TEST_F(audit, in_kernel_denial_is_audited)
+/*
+ * A non-exempt open of in/secret, forked now so that the child has an
+ * audit context, is denied, and the denial is audited.
+ */
+static void expect_audited_denial(struct __test_metadata *_metadata,
+				  const char *in)
 {
 	char line[1024];
-	int kmsg;
+	int kmsg = kmsg_open();
 
-	self->fan_fd = audited_guard(self->fs.root, self->in_fd);
-	ASSERT_LE(0, self->fan_fd);
-	kmsg = kmsg_open();
 	ASSERT_LE(0, kmsg);
-
-	/* Forked now, the child has an audit context. */
-	EXPECT_EQ(EPERM, child_open(self->fs.in, "secret", O_RDONLY));
+	EXPECT_EQ(EPERM, child_open(in, "secret", O_RDONLY));
 	EXPECT_TRUE(kmsg_wait_for(kmsg, 5000, "type=1331", "resp=2", line,
 				  sizeof(line)));
 	if (line[0])
@@ -476,27 +476,25 @@ TEST_F(audit, in_kernel_denial_is_audited)
 	close(kmsg);
 }
 
+TEST_F(audit, in_kernel_denial_is_audited)
+{
+	self->fan_fd = audited_guard(self->fs.root, self->in_fd);
+	ASSERT_LE(0, self->fan_fd);
+	expect_audited_denial(_metadata, self->fs.in);
+}
+
 /* The module's kernel-resident guard audits its denials too. */
 TEST_F(audit, kernel_group_denial_is_audited)
 {
 	const char *config = "/sys/fs/fanotify/groups/" FANFILTER_MODULE
 			     "/guard/config";
-	char arm[160], line[1024];
-	int kmsg;
+	char arm[160];
 
 	if (access(config, F_OK))
 		SKIP(return, "no kernel-resident guard");
 	snprintf(arm, sizeof(arm), "roots=%s", self->fs.in);
 	ASSERT_EQ(0, write_text(config, arm));
-	kmsg = kmsg_open();
-	ASSERT_LE(0, kmsg);
-
-	EXPECT_EQ(EPERM, child_open(self->fs.in, "secret", O_RDONLY));
-	EXPECT_TRUE(kmsg_wait_for(kmsg, 5000, "type=1331", "resp=2", line,
-				  sizeof(line)));
-	if (line[0])
-		TH_LOG("%s", line);
-	close(kmsg);
+	expect_audited_denial(_metadata, self->fs.in);
 	EXPECT_EQ(0, write_text(config, "off"));
 }
 
@@ -778,6 +776,22 @@ FIXTURE_TEARDOWN(trace)
 	}
 }
 
+/* The trace buffer's text, NUL-terminated, in @text; 0 or -1. */
+static int read_trace(char *text, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd = open(TRACING "/trace", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (len < size - 1 && (n = read(fd, text + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	text[len] = '\0';
+	return 0;
+}
+
 /* Lines of @text that contain both @a and @b. */
 static int count_lines(const char *text, const char *a, const char *b)
 {
@@ -822,8 +836,6 @@ static const char *object_of(int fan_fd, const char *dir, const char *name)
 TEST_F(trace, filter_verdict_tracepoint)
 {
 	static char text[1 << 20];
-	size_t len = 0;
-	ssize_t n;
 	int fd;
 
 	/* Tracing is there: the filters' event must be too. */
@@ -843,13 +855,7 @@ TEST_F(trace, filter_verdict_tracepoint)
 	ASSERT_EQ(0, write_text(VERDICT_EVENT "/enable", "0"));
 	self->enabled = 0;
 
-	fd = open(TRACING "/trace", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	while (len < sizeof(text) - 1 &&
-	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	text[len] = '\0';
+	ASSERT_EQ(0, read_trace(text, sizeof(text)));
 	EXPECT_LE(1, count_lines(text, "filter=subtree", "verdict=send"))
 		TH_LOG("trace:\n%s", text);
 	EXPECT_LE(1, count_lines(text, "filter=subtree", "verdict=skip"))
@@ -880,8 +886,6 @@ TEST_F(trace, kernel_group_event_tracepoint)
 	static char text[1 << 20];
 	char arm[160], words[160], path[PATH_MAX];
 	struct stat st;
-	size_t len = 0;
-	ssize_t n;
 	int fd;
 
 	if (access(config, F_OK))
@@ -902,13 +906,7 @@ TEST_F(trace, kernel_group_event_tracepoint)
 	EXPECT_EQ(0, write_text("/sys/fs/fanotify/filters/guard/enabled", "1"));
 	EXPECT_EQ(0, write_text(config, "off"));
 
-	fd = open(TRACING "/trace", O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	while (len < sizeof(text) - 1 &&
-	       (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	text[len] = '\0';
+	ASSERT_EQ(0, read_trace(text, sizeof(text)));
 	snprintf(words, sizeof(words), "dev=%u:%u ino=%lu ",
 		 major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino);
 	EXPECT_LE(1, count_lines(text, "group=" FANFILTER_MODULE "/guard ",

@@ -491,4 +491,41 @@ TEST_F(leak, kernel_destroys_left_group)
 	leak_or_not(_metadata, self->ko, &self->fs, 1);
 }
 
+/*
+ * A module whose init fails after its groups were made: the kernel tears
+ * down what the failed init left while commands still arrive (the
+ * parameter's file lives until the module is freed).  Review found a
+ * double teardown here (a general protection fault on LIST_POISON1).
+ */
+TEST_F(leak, failed_init_with_commands_in_flight)
+{
+	char line[512];
+	int kmsg = kmsg_open();
+	pid_t writer;
+
+	ASSERT_LE(0, kmsg);
+	writer = fork();
+	ASSERT_LE(0, writer);
+	if (writer == 0) {
+		for (int i = 0; i < 3000; i++) {
+			write_text(TEST_KGROUP_CMD, "new a 0");
+			write_text(TEST_KGROUP_CMD, "del a");
+		}
+		_exit(0);
+	}
+	for (int i = 0; i < 10; i++) {
+		EXPECT_EQ(-1, kmod_load(self->ko, "fail_init_after_ms=20"));
+		EXPECT_EQ(EAGAIN, errno);
+	}
+	kill(writer, SIGKILL);
+	waitpid(writer, NULL, 0);
+	EXPECT_EQ(0, kmsg_splat(kmsg, line, sizeof(line))) TH_LOG("%s", line);
+	close(kmsg);
+	EXPECT_NE(0, access(TEST_GROUPS_DIR, F_OK));
+	/* It loads and makes groups as before. */
+	ASSERT_EQ(0, kmod_load(self->ko, ""));
+	EXPECT_EQ(0, kgroup_cmd("new %s 0", "a"));
+	EXPECT_EQ(0, kgroup_cmd("del %s", "a"));
+}
+
 TEST_HARNESS_MAIN
