@@ -18,7 +18,7 @@
 
 use super::{
     args::{self, ActorArgs},
-    roots::processes,
+    roots::{processes, users},
 };
 use kernel::fs::fanotify::{self, Event, Filter, RcuReadSide, StateRef, Verdict};
 use kernel::{c_str, pid::Pid, prelude::*, sync::aref::ARef, task::Kuid};
@@ -42,13 +42,7 @@ impl Actors {
 
     /// Resolves parsed args.
     pub(crate) fn from_args(parsed: ActorArgs<'_>, attacher: ARef<Pid>) -> Result<Self> {
-        let mut uids = KVec::with_capacity(parsed.uids.len(), GFP_KERNEL_ACCOUNT)?;
-        for uid in parsed.uids.iter() {
-            uids.push(
-                Kuid::from_uid_in_current_ns(uid).ok_or(EINVAL)?,
-                GFP_KERNEL_ACCOUNT,
-            )?;
-        }
+        let uids = users(parsed.uids.iter(), parsed.uids.len(), GFP_KERNEL_ACCOUNT)?;
         Ok(Self {
             processes: processes(parsed.tgids)?,
             uids,

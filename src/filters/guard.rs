@@ -19,7 +19,7 @@
 use super::{
     args,
     config::GuardSettings,
-    roots::{processes, root_set},
+    roots::{processes, root_set, users},
 };
 use kernel::fs::fanotify::{
     self, Event, Filter, OwnedInodeSet, Place, RcuReadSide, StateRef, Verdict,
@@ -36,16 +36,13 @@ pub(crate) struct GuardState {
 impl GuardState {
     fn parse(args: &[u8]) -> Result<Self> {
         let parsed = args::parse_guard(args)?;
-        let mut exempt_uids = KVec::with_capacity(parsed.exempt_uids.len(), GFP_KERNEL_ACCOUNT)?;
-        for uid in parsed.exempt_uids.iter() {
-            exempt_uids.push(
-                Kuid::from_uid_in_current_ns(uid).ok_or(EINVAL)?,
-                GFP_KERNEL_ACCOUNT,
-            )?;
-        }
         Ok(Self {
             exempt: processes(parsed.exempt)?,
-            exempt_uids,
+            exempt_uids: users(
+                parsed.exempt_uids.iter(),
+                parsed.exempt_uids.len(),
+                GFP_KERNEL_ACCOUNT,
+            )?,
             roots: root_set(parsed.roots)?,
         })
     }
@@ -58,13 +55,13 @@ impl GuardState {
         roots: OwnedInodeSet,
         settings: &GuardSettings<'_>,
     ) -> Result<Self> {
-        let mut exempt_uids = KVec::with_capacity(settings.nr_exempt_uids(), GFP_KERNEL)?;
-        for uid in settings.exempt_uids() {
-            exempt_uids.push(Kuid::from_uid_in_current_ns(uid).ok_or(EINVAL)?, GFP_KERNEL)?;
-        }
         Ok(Self {
             exempt: KVec::new(),
-            exempt_uids,
+            exempt_uids: users(
+                settings.exempt_uids(),
+                settings.nr_exempt_uids(),
+                GFP_KERNEL,
+            )?,
             roots,
         })
     }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What the filters build from their parsed arguments: sets of directories
-//! and references to processes.
+//! What the filters build from their parsed arguments: sets of directories,
+//! references to processes and users.
 
 use super::args::Words;
 use kernel::fs::fanotify::OwnedInodeSet;
-use kernel::{pid::Pid, prelude::*, sync::aref::ARef};
+use kernel::{alloc::Flags, pid::Pid, prelude::*, sync::aref::ARef, task::Kuid};
 
 /// The set of the directories that the caller's fds `fds` refer to.
 pub(crate) fn root_set(fds: Words<'_>) -> Result<OwnedInodeSet> {
@@ -22,6 +22,20 @@ pub(crate) fn nul_terminated(path: &[u8]) -> Result<KVec<u8>> {
     with_nul.extend_from_slice(path, GFP_KERNEL)?;
     with_nul.push(0, GFP_KERNEL)?;
     Ok(with_nul)
+}
+
+/// The users `uids` (`nr` of them) names in the caller's user namespace,
+/// allocated with `flags`; `EINVAL` for one with no mapping there.
+pub(crate) fn users(
+    uids: impl Iterator<Item = u32>,
+    nr: usize,
+    flags: Flags,
+) -> Result<KVec<Kuid>> {
+    let mut users = KVec::with_capacity(nr, flags)?;
+    for uid in uids {
+        users.push(Kuid::from_uid_in_current_ns(uid).ok_or(EINVAL)?, flags)?;
+    }
+    Ok(users)
 }
 
 /// References to the thread groups `tgids` names; `ESRCH` if one is gone.
