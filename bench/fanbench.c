@@ -47,6 +47,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -591,6 +592,266 @@ static const int root_counts[] = { 1, 10, 100, 1000 };
 #define NROOTS 4
 #define MICRO_DEPTH 8
 
+/* ---- many groups ---- */
+
+/*
+ * Numbers of groups of the many-groups runs.  Each group has its own
+ * filesystem mark; group i's filter watches its own directory (the
+ * micro runs: roots/r<i>, as per-project watchers would) or d00 (the
+ * workload, so that every group must get every in-subtree event).
+ */
+static const int group_counts[] = { 1, 2, 10, 100 };
+#define NGCOUNTS	4
+#define MAX_GROUPS	100
+
+/* What the many-groups runs compare, in this order. */
+static const char *const group_kinds[] = {
+	"subtree", "subtree_c", "bpf_subtree", "inotify", "kind", "ignored",
+};
+#define NGKINDS		6
+/* Kinds run on the workload too (the others only explain the micro cost). */
+#define NGWORK		4
+
+static int group_kind_runs(int k)
+{
+	return strcmp(group_kinds[k], "bpf_subtree") || bpf;
+}
+
+/*
+ * @nr fanotify groups (or inotify instances for "inotify"), each with a
+ * filesystem mark on base and @kind attached; fds go to @fds.  @roots:
+ * the directory of each group's filter.
+ */
+static void open_groups(const char *kind, int nr, int *fds, const int *roots,
+			__u64 mask)
+{
+	for (int i = 0; i < nr; i++) {
+		if (!strcmp(kind, "inotify")) {
+			fds[i] = inotify_init1(IN_NONBLOCK);
+			if (fds[i] < 0)
+				die("inotify_init1");
+			continue;
+		}
+		fds[i] = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME |
+				       FAN_UNLIMITED_QUEUE | FAN_NONBLOCK,
+				       O_RDONLY);
+		if (fds[i] < 0 ||
+		    fanotify_mark(fds[i], FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+				  mask, AT_FDCWD, base))
+			die("many groups: fanotify group");
+		if (!strcmp(kind, "ignored")) {
+			if (fanotify_mark(fds[i], FAN_MARK_ADD |
+					  FAN_MARK_FILESYSTEM |
+					  FAN_MARK_IGNORED_MASK |
+					  FAN_MARK_IGNORED_SURV_MODIFY, mask,
+					  AT_FDCWD, base))
+				die("many groups: ignore mask");
+		} else if (attach(fds[i], kind, &roots[i],
+				  strcmp(kind, "kind") ? 1 : 0)) {
+			die("many groups: attach");
+		}
+	}
+}
+
+/* A counter of /sys/fs/fanotify/locate/, or -1. */
+static long locate_stat(const char *name)
+{
+	char path[64], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/fs/fanotify/locate/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return buf[0] ? atol(buf) : -1;
+}
+
+/* Walks and shared placements per operation of the last micro_groups(). */
+static double micro_walks, micro_shared;
+
+/*
+ * ns per pwrite() of a file at MICRO_DEPTH, outside every group's
+ * directory, with @nr groups of @kind (0: none).  Deferred work of the
+ * groups closed before (mark reaper, RCU) is let run first, outside the
+ * timed loop.
+ */
+static double micro_groups(const char *kind, int nr)
+{
+	long ops = micro_ops / (nr > 1 ? nr : 1), walks, shared;
+	int fds[MAX_GROUPS], fd;
+	char path[PATH_MAX];
+	double start, t;
+
+	if (ops < 20000)
+		ops = 20000;
+	micro_file(MICRO_DEPTH);
+	fd = open(deep_file, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0)
+		die(deep_file);
+	open_groups(kind, nr, fds, micro_root_fds, FAN_MODIFY);
+	for (int i = 0; i < nr && !strcmp(kind, "inotify"); i++) {
+		snprintf(path, sizeof(path), "%s/roots/r%d", base, i);
+		if (inotify_add_watch(fds[i], path, IN_MODIFY) < 0)
+			die(path);
+	}
+	usleep(100000);
+	walks = locate_stat("walks");
+	shared = locate_stat("shared");
+	start = now();
+	for (long i = 0; i < ops; i++)
+		if (pwrite(fd, "x", 1, 0) != 1)
+			die("pwrite");
+	t = now() - start;
+	micro_walks = (double)(locate_stat("walks") - walks) / ops;
+	micro_shared = (double)(locate_stat("shared") - shared) / ops;
+	for (int i = 0; i < nr; i++) {
+		__u64 buf[64];
+
+		/* Every event skipped: by each filter, or ignored. */
+		if (strcmp(kind, "ignored") && strcmp(kind, "inotify") &&
+		    filter_seen(fds[i]) != ops)
+			die("many groups: a filter did not see every event");
+		if (read(fds[i], buf, sizeof(buf)) >= 0 || errno != EAGAIN) {
+			fprintf(stderr, "fanbench: %s x %d: group %d got an event\n",
+				kind, nr, i);
+			exit(1);
+		}
+		close(fds[i]);
+	}
+	close(fd);
+	usleep(100000);
+	return t * 1e9 / ops;
+}
+
+/* Read what group @fd got; record in-subtree files, count the others. */
+static long drain_group(const char *kind, int fd)
+{
+	static __u64 buf[8192];
+	long outside = 0;
+	ssize_t len;
+
+	memset(report->got_f, 0, sizeof(report->got_f));
+	memset(report->got_g, 0, sizeof(report->got_g));
+	while ((len = read(fd, buf, sizeof(buf))) > 0) {
+		char *p = (char *)buf;
+
+		if (!strcmp(kind, "inotify")) {
+			while (p < (char *)buf + len) {
+				struct inotify_event *ev = (void *)p;
+				__u64 mask = 0;
+
+				p += sizeof(*ev) + ev->len;
+				if (ev->mask & IN_Q_OVERFLOW)
+					return -1;
+				if (!ev->len)
+					continue;
+				mask |= (ev->mask & IN_CREATE) ? FAN_CREATE : 0;
+				mask |= (ev->mask & IN_MODIFY) ? FAN_MODIFY : 0;
+				mask |= (ev->mask & IN_CLOSE_WRITE) ?
+					FAN_CLOSE_WRITE : 0;
+				mask |= (ev->mask & IN_MOVED_FROM) ?
+					FAN_MOVED_FROM : 0;
+				mask |= (ev->mask & IN_MOVED_TO) ?
+					FAN_MOVED_TO : 0;
+				mask |= (ev->mask & IN_DELETE) ? FAN_DELETE : 0;
+				record(ev->name, mask);
+			}
+			continue;
+		}
+		for (struct fanotify_event_metadata *md = (void *)buf;
+		     FAN_EVENT_OK(md, len); md = FAN_EVENT_NEXT(md, len)) {
+			struct fanotify_event_info_fid *fid = (void *)(md + 1);
+			struct file_handle *fh = (void *)fid->handle;
+
+			if (md->mask & FAN_Q_OVERFLOW)
+				return -1;
+			if (fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME)
+				continue;
+			if (!hset_has(fh)) {
+				outside++;
+				continue;
+			}
+			record((const char *)fh->f_handle + fh->handle_bytes,
+			       md->mask);
+		}
+	}
+	if (len < 0 && errno != EAGAIN)
+		die("many groups: read");
+	return outside;
+}
+
+struct groups_result {
+	double workload;
+	long missing;	/* in-subtree files some group lacks events of */
+	long outside;	/* events some group got from outside the subtree */
+};
+
+/* The workload with @nr groups of @kind watching d00 (0: none). */
+static void workload_groups(const char *kind, int nr, struct groups_result *r)
+{
+	int fds[MAX_GROUPS], roots[MAX_GROUPS];
+	char path[PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/d00", base);
+	for (int i = 0; i < nr; i++) {
+		roots[i] = open(path, O_RDONLY | O_DIRECTORY);
+		if (roots[i] < 0)
+			die(path);
+	}
+	open_groups(kind, nr, fds, roots, MARK_MASK);
+	for (int i = 0; i < nr; i++)
+		close(roots[i]);
+	for (int i = 0; i < nr && !strcmp(kind, "inotify"); i++) {
+		__u32 mask = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE |
+			     IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE;
+
+		if (inotify_add_watch(fds[i], path, mask) < 0)
+			die(path);
+		for (int s = 0; s < SUB; s++) {
+			char leaf[PATH_MAX];
+
+			leaf_path(leaf, sizeof(leaf), 0, s);
+			if (inotify_add_watch(fds[i], leaf, mask) < 0)
+				die(leaf);
+		}
+	}
+	usleep(100000);
+	r->workload = workload();
+	for (int i = 0; i < nr; i++) {
+		long outside = drain_group(kind, fds[i]);
+
+		if (outside < 0)
+			die("many groups: queue overflow");
+		r->outside += outside;
+		r->missing += missing_inside();
+		close(fds[i]);
+	}
+}
+
+static void raise_group_limits(void)
+{
+	/* The micro runs' 1000 roots stay open beside the groups. */
+	struct rlimit nofile = { 4096, 4096 };
+	static const char *const files[] = {
+		"/proc/sys/fs/fanotify/max_user_groups",
+		"/proc/sys/fs/inotify/max_user_instances",
+	};
+
+	/* Room for MAX_GROUPS groups beside what the guest runs. */
+	for (int i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "w");
+
+		if (!f || fprintf(f, "%d\n", 4 * MAX_GROUPS) < 0 || fclose(f))
+			die(files[i]);
+	}
+	if (setrlimit(RLIMIT_NOFILE, &nofile))
+		die("RLIMIT_NOFILE");
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -630,6 +891,9 @@ int main(int argc, char **argv)
 	static double micro_f[NDEPTH][64], micro_roots[NROOTS][64];
 	static double micro_droots[NROOTS][64], micro_froots[NROOTS][64];
 	static double micro_kind[64], micro_ign[64];
+	static double gmicro[NGKINDS][NGCOUNTS][64], gwork_none[64];
+	static double gwalks[NGKINDS][NGCOUNTS][64], gshared[NGKINDS][NGCOUNTS][64];
+	static struct groups_result gwork[NGWORK][NGCOUNTS][64];
 	int opt, nr_configs;
 
 	while ((opt = getopt(argc, argv, "r:n:m:")) != -1) {
@@ -658,6 +922,7 @@ int main(int argc, char **argv)
 	make_tree();
 	make_micro_tree();
 	subtree_handles();
+	raise_group_limits();
 
 	/* Warm the dcache (names of every run) and the caches, unrecorded. */
 	run_config('a', &res[0][0]);
@@ -693,6 +958,25 @@ int main(int argc, char **argv)
 				micro_froots[i][r] = micro_run("bpf_subtree",
 							       MICRO_DEPTH,
 							       root_counts[i]);
+		}
+		/* Many groups, the workload and the per-event cost. */
+		gwork_none[r] = workload();
+		for (int k = 0; k < NGKINDS; k++) {
+			if (!group_kind_runs(k))
+				continue;
+			for (int n = 0; n < NGCOUNTS; n++) {
+				gmicro[k][n][r] = micro_groups(group_kinds[k],
+							       group_counts[n]);
+				gwalks[k][n][r] = micro_walks;
+				gshared[k][n][r] = micro_shared;
+				if (k >= NGWORK)
+					continue;
+				workload_groups(group_kinds[k],
+						group_counts[n], &gwork[k][n][r]);
+				fprintf(stderr, "round %d %s x %d: %.3f s\n", r,
+					group_kinds[k], group_counts[n],
+					gwork[k][n][r].workload);
+			}
 		}
 	}
 
@@ -750,6 +1034,52 @@ int main(int argc, char **argv)
 		snprintf(key, sizeof(key), "c_roots_%d", root_counts[i]);
 		print_series(key, micro_roots[i], rounds, i == NROOTS - 1);
 	}
-	printf("}\n}\n");
+	printf("},\n\"groups\": {\n\"counts\": [");
+	for (int n = 0; n < NGCOUNTS; n++)
+		printf("%s%d", n ? ", " : "", group_counts[n]);
+	printf("],\n\"micro\": {\n");
+	for (int k = 0; k < NGKINDS; k++) {
+		if (!group_kind_runs(k))
+			continue;
+		for (int n = 0; n < NGCOUNTS; n++) {
+			char key[64];
+
+			snprintf(key, sizeof(key), "%s_%d", group_kinds[k],
+				 group_counts[n]);
+			print_series(key, gmicro[k][n], rounds, 0);
+			snprintf(key, sizeof(key), "walks_%s_%d",
+				 group_kinds[k], group_counts[n]);
+			print_series(key, gwalks[k][n], rounds, 0);
+			snprintf(key, sizeof(key), "shared_%s_%d",
+				 group_kinds[k], group_counts[n]);
+			print_series(key, gshared[k][n], rounds, 0);
+		}
+	}
+	print_series("none", micro_none, rounds, 1);
+	printf("},\n\"workload\": {\n");
+	for (int k = 0; k < NGWORK; k++) {
+		if (!group_kind_runs(k))
+			continue;
+		for (int n = 0; n < NGCOUNTS; n++) {
+			char key[64];
+			double v[64];
+
+			snprintf(key, sizeof(key), "%s_%d", group_kinds[k],
+				 group_counts[n]);
+			printf("\"%s\": {", key);
+			for (int r = 0; r < rounds; r++)
+				v[r] = gwork[k][n][r].workload;
+			print_series("workload", v, rounds, 0);
+			for (int r = 0; r < rounds; r++)
+				v[r] = gwork[k][n][r].missing;
+			print_series("missing", v, rounds, 0);
+			for (int r = 0; r < rounds; r++)
+				v[r] = gwork[k][n][r].outside;
+			print_series("outside", v, rounds, 1);
+			printf("},\n");
+		}
+	}
+	print_series("none", gwork_none, rounds, 1);
+	printf("}\n}\n}\n");
 	return 0;
 }

@@ -105,7 +105,124 @@ def analyse(raw):
         and not conf["c"]["overflow"] and not conf["d"]["overflow"],
     }
     res["roots_cost_spread"] = flat
+    if "groups" in raw:
+        res["groups"] = analyse_groups(raw)
+        g = res["groups"]
+        res["targets"].update({
+            "extra filtering group at most 100 instructions per skipped event":
+            all(g["per_extra_group"][k]["median"] <= 100 for k in GROUP_FILTERS
+                if k in g["per_extra_group"]),
+            f"{g['counts'][-1]} filtering groups at least 0.5 of unwatched":
+            all(g["throughput"][f"{k}_{g['counts'][-1]}"]["median"] >= 0.5
+                for k in GROUP_FILTERS if f"{k}_{g['counts'][-1]}" in g["throughput"]),
+            "no event lost or leaked with many groups":
+            all(w["missing"] == 0 and w["outside"] == 0 for w in g["workload"].values()),
+        })
     return res
+
+
+# Kinds of the many-groups runs (fanbench.c's group_kinds[]) and names.
+GROUP_KINDS = {
+    "subtree": "Rust subtree",
+    "subtree_c": "C subtree_c",
+    "bpf_subtree": "BPF bpf_subtree",
+    "inotify": "inotify, recursive",
+    "kind": "mark + hook, no walk (kind)",
+    "ignored": "mark alone (ignore mask)",
+}
+GROUP_FILTERS = ("subtree", "subtree_c", "bpf_subtree")
+
+
+def analyse_groups(raw):
+    """Per-event cost by number of groups (instructions under icount), the
+    cost of the second group and of each group beyond 10 (the slope from
+    10 to the most groups), walks and shared placements per event, and
+    the workload's throughput with that many groups, per round."""
+    rounds = raw["rounds"]
+    g = raw["groups"]
+    counts = g["counts"]
+    micro, work = g["micro"], g["workload"]
+    none = micro["none"]["runs"]
+    wnone = work["none"]["runs"]
+    out = {"counts": counts, "cost": {}, "second_group": {}, "per_extra_group": {},
+           "walks_per_event": {}, "shared_per_event": {}, "throughput": {},
+           "workload": {}}
+    lo, hi = counts[-2], counts[-1]
+    for kind in GROUP_KINDS:
+        if f"{kind}_{counts[0]}" not in micro:
+            continue
+        for n in counts:
+            out["cost"][f"{kind}_{n}"] = summary(
+                [micro[f"{kind}_{n}"]["runs"][r] - none[r] for r in range(rounds)])
+            if f"walks_{kind}_{n}" in micro:
+                out["walks_per_event"][f"{kind}_{n}"] = micro[f"walks_{kind}_{n}"]["median"]
+                out["shared_per_event"][f"{kind}_{n}"] = micro[f"shared_{kind}_{n}"]["median"]
+        out["second_group"][kind] = summary(
+            [micro[f"{kind}_2"]["runs"][r] - micro[f"{kind}_1"]["runs"][r]
+             for r in range(rounds)])
+        out["per_extra_group"][kind] = summary(
+            [(micro[f"{kind}_{hi}"]["runs"][r] - micro[f"{kind}_{lo}"]["runs"][r])
+             / (hi - lo) for r in range(rounds)])
+        for n in counts:
+            key = f"{kind}_{n}"
+            if key not in work:
+                continue
+            out["throughput"][key] = summary(
+                [wnone[r] / work[key]["workload"]["runs"][r] for r in range(rounds)])
+            out["workload"][key] = {
+                "missing": max(work[key]["missing"]["runs"]),
+                "outside": max(work[key]["outside"]["runs"]),
+            }
+    return out
+
+
+def markdown_groups(raw, res):
+    g = res["groups"]
+    counts = g["counts"]
+    lo, hi = counts[-2], counts[-1]
+    lines = [
+        "",
+        f"Many groups, each with its own filesystem mark and filter: ns per "
+        f"skipped event over no fanotify (a pwrite at depth {raw['micro_depth']}, "
+        f"outside every group's directory; each group's filter has one root of "
+        f"its own), the second group's cost, each group's beyond {lo} "
+        f"(the slope from {lo} to {hi}), and walks / shared placements per event:",
+        "",
+        "| | " + " | ".join(f"{n} groups" for n in counts)
+        + f" | 2nd group | per group, {lo} to {hi} | walks / shared per event, {hi} groups |",
+        "|---|" + "---|" * (len(counts) + 3),
+    ]
+    for kind, name in GROUP_KINDS.items():
+        if kind not in g["per_extra_group"]:
+            continue
+        cells = [fmt(g["cost"][f"{kind}_{n}"], ".0f") for n in counts]
+        ws = "-"
+        if f"{kind}_{hi}" in g["walks_per_event"] and (
+                g["walks_per_event"][f"{kind}_{hi}"] or g["shared_per_event"][f"{kind}_{hi}"]):
+            ws = (f"{g['walks_per_event'][f'{kind}_{hi}']:.2f} / "
+                  f"{g['shared_per_event'][f'{kind}_{hi}']:.2f}")
+        lines.append(f"| {name} | " + " | ".join(cells)
+                     + f" | {fmt(g['second_group'][kind], '.0f')}"
+                     + f" | {fmt(g['per_extra_group'][kind], '.0f')} | {ws} |")
+    wkinds = [k for k in GROUP_KINDS if f"{k}_{counts[0]}" in g["throughput"]]
+    lines += [
+        "",
+        "The workload with every group on the subtree (inotify: as many "
+        "recursive watchers), throughput vs no fanotify; kernel side only: "
+        "nobody reads the queues during the run, they are read and checked "
+        "after it:",
+        "",
+        "| | " + " | ".join(f"{n} groups" for n in counts) + " |",
+        "|---|" + "---|" * len(counts),
+    ]
+    for kind in wkinds:
+        lines.append(f"| {GROUP_KINDS[kind]} | " + " | ".join(
+            fmt(g["throughput"][f"{kind}_{n}"]) for n in counts) + " |")
+    lost = sum(w["missing"] for w in g["workload"].values())
+    leaked = sum(w["outside"] for w in g["workload"].values())
+    lines += ["", f"Many groups: in-subtree files missing an event in some group: {lost}; "
+              f"events from outside the subtree in some filtering group: {leaked}."]
+    return lines
 
 
 def markdown(raw, res, meta):
@@ -163,6 +280,10 @@ def markdown(raw, res, meta):
         f"(c) cost spread from 1 to 1000 roots: {res['roots_cost_spread'] * 100:.1f} %. "
         "(c) - (d) per skipped event, by depth (instructions under icount): "
         + ", ".join(f"{d}: {m['c_minus_d_cost'][str(d)]:+.2f}" for d in DEPTHS) + ".",
+    ]
+    if "groups" in res:
+        lines += markdown_groups(raw, res)
+    lines += [
         "",
         "Targets:",
     ]

@@ -12,6 +12,7 @@
 #include <libgen.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -46,6 +47,16 @@
 #define VERDICT_SEND 0
 #define VERDICT_SKIP 1
 #define MAX_EVENTS 1024
+
+/* Run the calling thread on CPU @cpu only. */
+static inline int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
 
 /* A private tmpfs with the directories in/ and out/. */
 struct test_fs {

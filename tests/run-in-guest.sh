@@ -30,16 +30,17 @@ exec >"$out/guest.log" 2>&1
 source "$(dirname "$0")/../bpf/start-loader.sh"
 
 # subtree_test once more on the BPF "bpf_subtree" (bpf/subtree.bpf.c),
-# registered by the loader for the run: one set of test bodies, two filters.
+# registered by the loader for the run: one set of test bodies, two filters;
+# many_groups_test once more with a third of its groups on it.
 run_bpf_variant() {
-	local loader=$testdir/bpf/fanfilter-bpf
+	local loader=$testdir/bpf/fanfilter-bpf name=${2%_test}_bpf_test
 	[[ -x $loader && -f $testdir/bpf/subtree.bpf.o ]] || return 0
 	# Not ready: the tests run anyway and fail on the missing filter.
 	start_bpf_loader "$loader" "$testdir/bpf/subtree.bpf.o" \
 		"$out/bpf-loader.log" || true
 	FANFILTER_SUBTREE_FILTER=bpf_subtree timeout 600 "$1" \
-		>"$out/subtree_bpf_test.tap" 2>&1
-	echo $? >"$out/subtree_bpf_test.rc"
+		>"$out/$name.tap" 2>&1
+	echo $? >"$out/$name.rc"
 	kill -TERM "$LOADER_PID"
 	wait "$LOADER_PID"
 }
@@ -61,7 +62,8 @@ if insmod "$ko"; then
 			timeout $((FANFILTER_STRESS_SECONDS + 600)) "$t" >"$out/$name.tap" 2>&1
 			echo $? >"$out/$name.rc"
 			[[ -n $loaded ]] && rmmod test_fanotify_filter
-			[[ $name == subtree_test ]] && run_bpf_variant "$t"
+			[[ $name == subtree_test || $name == many_groups_test ]] &&
+				run_bpf_variant "$t" "$name"
 		done
 	done
 else
