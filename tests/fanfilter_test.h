@@ -850,6 +850,17 @@ static inline int read_text(const char *path, char *buf, size_t size)
 	return 0;
 }
 
+/* A counter of /sys/fs/fanotify/locate/, or (unsigned long)-1. */
+static inline unsigned long locate_stat(const char *name)
+{
+	char path[64], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/fs/fanotify/locate/%s", name);
+	if (read_text(path, buf, sizeof(buf)))
+		return (unsigned long)-1;
+	return strtoul(buf, NULL, 10);
+}
+
 /* Write @text to the file @path in one write(); -1 with errno on error. */
 static inline int write_text(const char *path, const char *text)
 {

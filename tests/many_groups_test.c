@@ -297,16 +297,6 @@ static int events_text(int fan, char *buf, size_t size)
 	return drain_events(fan, add_event_text, &t) || t.n >= size ? -1 : 0;
 }
 
-static unsigned long locate_stat(const char *name)
-{
-	char path[64], buf[32];
-
-	snprintf(path, sizeof(path), "/sys/fs/fanotify/locate/%s", name);
-	if (read_text(path, buf, sizeof(buf)))
-		return (unsigned long)-1;
-	return strtoul(buf, NULL, 10);
-}
-
 TEST_F(many, every_group_gets_what_it_gets_alone)
 {
 	static char together[GROUPS][16384], alone[16384];

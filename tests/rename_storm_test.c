@@ -131,14 +131,10 @@ static int walk_stats(struct walk_stats *w)
 	unsigned long *values[] = {
 		&w->walks, &w->retries, &w->locked, &w->shared,
 	};
-	char path[64], buf[32];
-
 	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
-		snprintf(path, sizeof(path), "/sys/fs/fanotify/locate/%s",
-			 names[i]);
-		if (read_text(path, buf, sizeof(buf)))
+		*values[i] = locate_stat(names[i]);
+		if (*values[i] == (unsigned long)-1)
 			return -1;
-		*values[i] = strtoul(buf, NULL, 10);
 	}
 	return 0;
 }
