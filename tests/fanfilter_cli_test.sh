@@ -388,20 +388,12 @@ s1=$!
 storm "$d/in/b"
 s2=$!
 sleep 2
-t0=$(date +%s%N)
-kill -INT "$wpid"
-for _ in $(seq 100); do kill -0 "$wpid" 2>/dev/null || break; sleep 0.02; done
-t1=$(date +%s%N)
-gone=1
-kill -0 "$wpid" 2>/dev/null || gone=0
-kill -KILL "$wpid" 2>/dev/null
-wait "$wpid"
-rc=$?
+stop_timed INT "$wpid"
+rc=$stop_rc ms=$stop_ms
 kill "$s1" "$s2" "$reader" 2>/dev/null
 wait "$s1" "$s2" "$reader" 2>/dev/null
-ms=$(((t1 - t0) / 1000000))
 echo "# stopped after $ms ms (rc=$rc)"
-((r == 0 && gone == 0 && rc == 0 && ms < 1000)) &&
+((r == 0 && rc == 0 && ms < 1000)) &&
 	grep -q '^fanfilter: kernel filter subtree: seen [1-9]' "$work/e18" &&
 	grep -q '^fanfilter: queue overflows: ' "$work/e18"
 ok $? "SIGINT during an event storm stops the watch within 1 s, with counters" "$work/e18"
@@ -419,6 +411,26 @@ stop_guard() {
 gone() {
 	for _ in $(seq "${2:-50}"); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
 	return 1
+}
+
+# stop_timed SIGNAL PID [cont]: send SIGNAL to our child PID (then SIGCONT
+# if asked) and wait for it, killed after 30 s; sets $stop_ms (signal to
+# exit, in ms) and $stop_rc.  No fork between the two clock reads: under
+# TCG with the storms of these tests a fork (date, sleep) takes a few
+# hundred ms, which the process would be charged for.
+stop_timed() {
+	local t0 t1 dog
+	(sleep 30; kill -KILL "$2") 2>/dev/null &
+	dog=$!
+	t0=${EPOCHREALTIME/./}
+	kill -"$1" "$2"
+	[[ ${3:-} == cont ]] && kill -CONT "$2"
+	wait "$2"
+	stop_rc=$?
+	t1=${EPOCHREALTIME/./}
+	kill "$dog" 2>/dev/null
+	wait "$dog" 2>/dev/null
+	stop_ms=$(((t1 - t0) / 1000))
 }
 
 # 19. the administrator revokes the guard's filter: permission events now
@@ -511,14 +523,24 @@ rc=$?
 	grep -q '(2 exempt, 0 exempt users)' "$work/e21"
 ok $? "guard --exempt \"PID PID\" exempts both, and only them" "$work/e21" "$d/r1" "$d/r2"
 
-# 22. Ctrl-C during a storm of denials stops the guard within 1 s.
+# 22. Ctrl-C during a storm of denials stops the guard within 1 s, however
+# much trace it has not read.  The guard is stopped (SIGSTOP) for 2 s of
+# the storm, so that the trace holds far more than a round of it, and
+# gets SIGINT and SIGCONT together: a guard that read the trace to its
+# end before stopping took 10.7 s here, ours 0.1 to 0.4 s.  The storm
+# runs at nice 19 and the clock is read without a fork: two processes
+# spinning at the guard's priority on the guest's two CPUs left it a
+# third of a CPU, and with forks (date, sleep) in the measurement its
+# stop measured 0.4 to 2.2 s under TCG beside other VMs (CI failed once
+# over 1 s), which was the scheduler, not the guard.  The storm starts
+# (5000 denials) before the guard is stopped.
 d=$work/t22
 mkdir -p "$d/secret"
 echo data >"$d/secret/f"
 start_guard /dev/null "$work/e22" "$d/secret"
 r=$?
 for i in 1 2; do
-	timeout 15 $py -c '
+	nice -n 19 timeout 15 $py -c '
 import sys
 while True:
     try:
@@ -527,20 +549,25 @@ while True:
         pass' "$d/secret/f" &
 	pids[i]=$!
 done
+# The guard's denials so far, from its group's fdinfo.
+denials() {
+	sed -n 's/^fanotify filter:guard .* denied:\([0-9]*\) .*/\1/p' \
+		/proc/"$gpid"/fdinfo/* 2>/dev/null | head -1
+}
+for _ in $(seq 300); do
+	n=$(denials)
+	((${n:-0} >= 5000)) && break
+	sleep 0.05
+done
+kill -STOP "$gpid"
 sleep 2
-t0=$(date +%s%N)
-kill -INT "$gpid"
-gone "$gpid" 30
-g=$?
-t1=$(date +%s%N)
-kill -KILL "$gpid" 2>/dev/null
-wait "$gpid"
-rc=$?
+echo "# $n denials before the guard was stopped"
+stop_timed INT "$gpid" cont
+rc=$stop_rc ms=$stop_ms
 kill "${pids[1]}" "${pids[2]}" 2>/dev/null
 wait "${pids[1]}" "${pids[2]}" 2>/dev/null
-ms=$(((t1 - t0) / 1000000))
 echo "# stopped after $ms ms (rc=$rc)"
-((r == 0 && g == 0 && rc == 0 && ms < 1000)) &&
+((r == 0 && rc == 0 && ms < 1000 && ${n:-0} >= 5000)) &&
 	grep -q "^fanfilter: kernel filter guard: seen [0-9]* skipped [0-9]* sent 0 denied [1-9]" "$work/e22"
 ok $? "SIGINT during a storm of denials stops the guard within 1 s" "$work/e22"
 
