@@ -10,6 +10,7 @@
 #   make demo            boot and show the subtree filter at work
 #   make stress          10 minutes of races on the debug kernel
 #   make bench           boot and benchmark configurations a-e (README)
+#   make bench-prototype the many-groups benchmark on the series + patches/prototype/
 #   make series-check    build and boot every step of both series (patches/)
 #   make host-test       host unit tests of the filters' argument parsers
 #   make userspace       build the fanfilter command (userspace/)
@@ -19,7 +20,7 @@
 #   make rust-analyzer   write rust-project.json for editors
 
 # test and demo set the machine up first; everything else needs a kernel.
-ifeq ($(filter test demo stress bench compare series-check,$(MAKECMDGOALS)),)
+ifeq ($(filter test demo stress bench bench-prototype compare series-check,$(MAKECMDGOALS)),)
 ifeq ($(KDIR),)
 KDIR := $(shell $(CURDIR)/scripts/build-kernel.sh test)
 endif
@@ -66,6 +67,9 @@ stress:
 
 bench:
 	scripts/bench.sh
+
+bench-prototype:
+	scripts/prototype-bench.sh
 
 compare:
 	bench/compare.sh
@@ -119,4 +123,4 @@ clean:
 	rm -rf build .kdir
 
 
-.PHONY: kdir-check host-test userspace install deb module tests test demo stress bench compare series-check clippy fmt-check checkpatch check rust-analyzer clean
+.PHONY: kdir-check host-test userspace install deb module tests test demo stress bench bench-prototype compare series-check clippy fmt-check checkpatch check rust-analyzer clean

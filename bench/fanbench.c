@@ -32,7 +32,13 @@
  * "ignored" drops them with the mark's ignore mask, before the hook: the
  * cost of fsnotify alone.
  *
- * Usage: fanbench [-r rounds] [-n iterations] [-m micro_ops] DIR
+ * Many groups: the same skipped pwrite, and the workload, with 1, 2, 10 and
+ * 100 groups; "fanout" runs only on a kernel with the prototype of
+ * patches/prototype/ (one dispatcher group delivers to member groups after
+ * one walk per event).
+ *
+ * Usage: fanbench [-g] [-r rounds] [-n iterations] [-m micro_ops] DIR
+ * (-g: the many-groups runs only)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,6 +62,17 @@
 #include <linux/fanotify.h>
 
 #include "../src/uapi/fanotify_filters.h"
+
+/* The prototype's ioctl (patches/prototype/), absent from the series. */
+#ifndef FAN_IOC_PROTO_FANOUT
+struct fanotify_fanout_args {
+	__s32 dispatcher_fd;
+	__s32 root_fd;
+	__u64 mask;
+};
+
+#define FAN_IOC_PROTO_FANOUT	_IOW(0xFA, 0x7f, struct fanotify_fanout_args)
+#endif
 
 #define TOP		64	/* d00 .. d63 */
 #define SUB		64	/* s00 .. s63 in each */
@@ -606,25 +623,79 @@ static const int group_counts[] = { 1, 2, 10, 100 };
 
 /* What the many-groups runs compare, in this order. */
 static const char *const group_kinds[] = {
-	"subtree", "subtree_c", "bpf_subtree", "inotify", "kind", "ignored",
+	"subtree", "subtree_c", "bpf_subtree", "inotify", "fanout", "kind",
+	"ignored",
 };
-#define NGKINDS		6
+#define NGKINDS		7
 /* Kinds run on the workload too (the others only explain the micro cost). */
-#define NGWORK		4
+#define NGWORK		5
+
+/* Whether the kernel has the prototype's FAN_IOC_PROTO_FANOUT. */
+static int fanout;
+/* The dispatcher of the "fanout" groups open, or -1. */
+static int fanout_disp = -1;
 
 static int group_kind_runs(int k)
 {
+	if (!strcmp(group_kinds[k], "fanout"))
+		return fanout;
 	return strcmp(group_kinds[k], "bpf_subtree") || bpf;
+}
+
+/*
+ * Kinds also measured on an event inside the first group's directory (the
+ * others skip it): a walking filter, and the prototype, whose dispatcher
+ * then looks up the walk's directories.
+ */
+static int group_kind_hits(int k)
+{
+	return group_kind_runs(k) && (!strcmp(group_kinds[k], "subtree") ||
+				      !strcmp(group_kinds[k], "fanout"));
+}
+
+/* Any FAN_IOC_PROTO_FANOUT error but ENOTTY: the kernel has it. */
+static int fanout_probe(void)
+{
+	struct fanotify_fanout_args args = { -1, -1, FAN_MODIFY };
+	int fd = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY), ret;
+
+	if (fd < 0)
+		die("fanotify_init");
+	ret = ioctl(fd, FAN_IOC_PROTO_FANOUT, &args) < 0 && errno != ENOTTY;
+	close(fd);
+	return ret;
+}
+
+/* Close the dispatcher of the "fanout" groups, if open. */
+static void fanout_close(void)
+{
+	if (fanout_disp >= 0)
+		close(fanout_disp);
+	fanout_disp = -1;
 }
 
 /*
  * @nr fanotify groups (or inotify instances for "inotify"), each with a
  * filesystem mark on base and @kind attached; fds go to @fds.  @roots:
- * the directory of each group's filter.
+ * the directory of each group's filter.  "fanout": @nr member groups
+ * without marks, each subscribed with its directory to one dispatcher
+ * group that has the mark (fanout_disp; 101 groups for 100 members).
  */
 static void open_groups(const char *kind, int nr, int *fds, const int *roots,
 			__u64 mask)
 {
+	const unsigned int flags = FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME |
+				   FAN_UNLIMITED_QUEUE | FAN_NONBLOCK;
+	int is_fanout = !strcmp(kind, "fanout");
+
+	/* Prototype: one group has the mark, the others subscribe to it. */
+	if (is_fanout) {
+		fanout_disp = fanotify_init(flags, O_RDONLY);
+		if (fanout_disp < 0 ||
+		    fanotify_mark(fanout_disp, FAN_MARK_ADD |
+				  FAN_MARK_FILESYSTEM, mask, AT_FDCWD, base))
+			die("many groups: fanout dispatcher");
+	}
 	for (int i = 0; i < nr; i++) {
 		if (!strcmp(kind, "inotify")) {
 			fds[i] = inotify_init1(IN_NONBLOCK);
@@ -632,11 +703,19 @@ static void open_groups(const char *kind, int nr, int *fds, const int *roots,
 				die("inotify_init1");
 			continue;
 		}
-		fds[i] = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_DFID_NAME |
-				       FAN_UNLIMITED_QUEUE | FAN_NONBLOCK,
-				       O_RDONLY);
-		if (fds[i] < 0 ||
-		    fanotify_mark(fds[i], FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+		fds[i] = fanotify_init(flags, O_RDONLY);
+		if (fds[i] < 0)
+			die("many groups: fanotify_init");
+		if (is_fanout) {
+			struct fanotify_fanout_args args = {
+				fanout_disp, roots[i], mask
+			};
+
+			if (ioctl(fds[i], FAN_IOC_PROTO_FANOUT, &args))
+				die("many groups: FAN_IOC_PROTO_FANOUT");
+			continue;
+		}
+		if (fanotify_mark(fds[i], FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
 				  mask, AT_FDCWD, base))
 			die("many groups: fanotify group");
 		if (!strcmp(kind, "ignored")) {
@@ -674,14 +753,16 @@ static double micro_walks, micro_shared;
 
 /*
  * ns per pwrite() of a file at MICRO_DEPTH, outside every group's
- * directory, with @nr groups of @kind (0: none).  Deferred work of the
+ * directory, with @nr groups of @kind (0: none).  @hit: inside the first
+ * group's directory instead (deep/, the file's top; the others keep their
+ * own), which that group gets and the others skip.  Deferred work of the
  * groups closed before (mark reaper, RCU) is let run first, outside the
  * timed loop.
  */
-static double micro_groups(const char *kind, int nr)
+static double micro_groups(const char *kind, int nr, int hit)
 {
 	long ops = micro_ops / (nr > 1 ? nr : 1), walks, shared;
-	int fds[MAX_GROUPS], fd;
+	int fds[MAX_GROUPS], roots[MAX_GROUPS], fd;
 	char path[PATH_MAX];
 	double start, t;
 
@@ -691,9 +772,21 @@ static double micro_groups(const char *kind, int nr)
 	fd = open(deep_file, O_WRONLY | O_CREAT, 0644);
 	if (fd < 0)
 		die(deep_file);
-	open_groups(kind, nr, fds, micro_root_fds, FAN_MODIFY);
+	memcpy(roots, micro_root_fds, sizeof(roots));
+	snprintf(path, sizeof(path), "%s/deep", base);
+	if (hit) {
+		roots[0] = open(path, O_RDONLY | O_DIRECTORY);
+		if (roots[0] < 0)
+			die(path);
+	}
+	open_groups(kind, nr, fds, roots, FAN_MODIFY);
+	if (hit)
+		close(roots[0]);
 	for (int i = 0; i < nr && !strcmp(kind, "inotify"); i++) {
-		snprintf(path, sizeof(path), "%s/roots/r%d", base, i);
+		if (hit && !i)
+			snprintf(path, sizeof(path), "%s/deep", base);
+		else
+			snprintf(path, sizeof(path), "%s/roots/r%d", base, i);
 		if (inotify_add_watch(fds[i], path, IN_MODIFY) < 0)
 			die(path);
 	}
@@ -707,16 +800,24 @@ static double micro_groups(const char *kind, int nr)
 	t = now() - start;
 	micro_walks = (double)(locate_stat("walks") - walks) / ops;
 	micro_shared = (double)(locate_stat("shared") - shared) / ops;
+	fanout_close();
+	/* The dispatcher placed every event (where the counters exist). */
+	if (!strcmp(kind, "fanout") && walks >= 0 && micro_walks < 1)
+		die("many groups: the fanout dispatcher did not place every event");
 	for (int i = 0; i < nr; i++) {
 		__u64 buf[64];
+		ssize_t len;
 
 		/* Every event skipped: by each filter, or ignored. */
 		if (strcmp(kind, "ignored") && strcmp(kind, "inotify") &&
-		    filter_seen(fds[i]) != ops)
+		    strcmp(kind, "fanout") && filter_seen(fds[i]) != ops)
 			die("many groups: a filter did not see every event");
-		if (read(fds[i], buf, sizeof(buf)) >= 0 || errno != EAGAIN) {
-			fprintf(stderr, "fanbench: %s x %d: group %d got an event\n",
-				kind, nr, i);
+		/* The first group got its events (merged), the others none. */
+		len = read(fds[i], buf, sizeof(buf));
+		if (hit && !i ? len <= 0 : len >= 0 || errno != EAGAIN) {
+			fprintf(stderr, "fanbench: %s x %d%s: group %d got %s\n",
+				kind, nr, hit ? " (hit)" : "", i,
+				hit && !i ? "no event" : "an event");
 			exit(1);
 		}
 		close(fds[i]);
@@ -821,6 +922,7 @@ static void workload_groups(const char *kind, int nr, struct groups_result *r)
 	}
 	usleep(100000);
 	r->workload = workload();
+	fanout_close();
 	for (int i = 0; i < nr; i++) {
 		long outside = drain_group(kind, fds[i]);
 
@@ -893,11 +995,14 @@ int main(int argc, char **argv)
 	static double micro_kind[64], micro_ign[64];
 	static double gmicro[NGKINDS][NGCOUNTS][64], gwork_none[64];
 	static double gwalks[NGKINDS][NGCOUNTS][64], gshared[NGKINDS][NGCOUNTS][64];
+	static double ghit[NGKINDS][NGCOUNTS][64];
 	static struct groups_result gwork[NGWORK][NGCOUNTS][64];
-	int opt, nr_configs;
+	int opt, nr_configs, groups_only = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:m:")) != -1) {
-		if (opt == 'r')
+	while ((opt = getopt(argc, argv, "gr:n:m:")) != -1) {
+		if (opt == 'g')
+			groups_only = 1;
+		else if (opt == 'r')
 			rounds = atoi(optarg);
 		else if (opt == 'n')
 			iterations = atol(optarg);
@@ -908,13 +1013,14 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1 || rounds < 1 || rounds > 64 ||
 	    iterations < INSIDE_EVERY || iterations > MAX_ITER) {
-		fprintf(stderr, "usage: fanbench [-r rounds] [-n iterations] [-m micro_ops] DIR\n");
+		fprintf(stderr, "usage: fanbench [-g] [-r rounds] [-n iterations] [-m micro_ops] DIR\n");
 		return 2;
 	}
 	base = argv[optind];
 	/* (f) only where the BPF filter is registered. */
 	bpf = !access("/sys/fs/fanotify/filters/bpf_subtree", F_OK);
-	nr_configs = bpf ? 6 : 5;
+	nr_configs = groups_only ? 0 : bpf ? 6 : 5;
+	fanout = fanout_probe();
 	report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (report == MAP_FAILED)
@@ -926,7 +1032,8 @@ int main(int argc, char **argv)
 
 	/* Warm the dcache (names of every run) and the caches, unrecorded. */
 	run_config('a', &res[0][0]);
-	run_config('c', &res[0][0]);
+	if (!groups_only)
+		run_config('c', &res[0][0]);
 	micro_run("subtree", MICRO_DEPTH, 1);
 
 	for (int r = 0; r < rounds; r++) {
@@ -942,14 +1049,14 @@ int main(int argc, char **argv)
 		/* The hook without a walk: "kind" skips files at once. */
 		micro_kind[r] = micro_run("kind", MICRO_DEPTH, 0);
 		micro_ign[r] = micro_run("ignored", MICRO_DEPTH, 0);
-		for (int i = 0; i < NDEPTH; i++) {
+		for (int i = 0; i < NDEPTH && !groups_only; i++) {
 			micro_c[i][r] = micro_run("subtree", depths[i], 1);
 			micro_d[i][r] = micro_run("subtree_c", depths[i], 1);
 			if (bpf)
 				micro_f[i][r] = micro_run("bpf_subtree",
 							  depths[i], 1);
 		}
-		for (int i = 0; i < NROOTS; i++) {
+		for (int i = 0; i < NROOTS && !groups_only; i++) {
 			micro_roots[i][r] = micro_run("subtree", MICRO_DEPTH,
 						      root_counts[i]);
 			micro_droots[i][r] = micro_run("subtree_c", MICRO_DEPTH,
@@ -966,9 +1073,12 @@ int main(int argc, char **argv)
 				continue;
 			for (int n = 0; n < NGCOUNTS; n++) {
 				gmicro[k][n][r] = micro_groups(group_kinds[k],
-							       group_counts[n]);
+							       group_counts[n], 0);
 				gwalks[k][n][r] = micro_walks;
 				gshared[k][n][r] = micro_shared;
+				if (group_kind_hits(k))
+					ghit[k][n][r] = micro_groups(group_kinds[k],
+								     group_counts[n], 1);
 				if (k >= NGWORK)
 					continue;
 				workload_groups(group_kinds[k],
@@ -984,6 +1094,8 @@ int main(int argc, char **argv)
 	       iterations, INSIDE_EVERY, rounds);
 	printf("\"micro_ops\": %ld, \"micro_depth\": %d,\n", micro_ops,
 	       MICRO_DEPTH);
+	if (groups_only)
+		goto groups;
 	printf("\"configs\": {\n");
 	for (int c = 0; c < nr_configs; c++) {
 		double v[64];
@@ -1034,7 +1146,9 @@ int main(int argc, char **argv)
 		snprintf(key, sizeof(key), "c_roots_%d", root_counts[i]);
 		print_series(key, micro_roots[i], rounds, i == NROOTS - 1);
 	}
-	printf("},\n\"groups\": {\n\"counts\": [");
+	printf("},\n");
+groups:
+	printf("\"groups\": {\n\"counts\": [");
 	for (int n = 0; n < NGCOUNTS; n++)
 		printf("%s%d", n ? ", " : "", group_counts[n]);
 	printf("],\n\"micro\": {\n");
@@ -1053,6 +1167,11 @@ int main(int argc, char **argv)
 			snprintf(key, sizeof(key), "shared_%s_%d",
 				 group_kinds[k], group_counts[n]);
 			print_series(key, gshared[k][n], rounds, 0);
+			if (!group_kind_hits(k))
+				continue;
+			snprintf(key, sizeof(key), "hit_%s_%d",
+				 group_kinds[k], group_counts[n]);
+			print_series(key, ghit[k][n], rounds, 0);
 		}
 	}
 	print_series("none", micro_none, rounds, 1);

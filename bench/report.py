@@ -34,6 +34,11 @@ def fmt(s, spec=".3f"):
 
 
 def analyse(raw):
+    # fanbench -g: the many-groups runs only.
+    if "configs" not in raw:
+        res = {"targets": {}}
+        analyse_groups_targets(raw, res)
+        return res
     rounds = raw["rounds"]
     cfg = raw["configs"]
     a_work = cfg["a"]["workload"]["runs"]
@@ -105,6 +110,12 @@ def analyse(raw):
         and not conf["c"]["overflow"] and not conf["d"]["overflow"],
     }
     res["roots_cost_spread"] = flat
+    analyse_groups_targets(raw, res)
+    return res
+
+
+def analyse_groups_targets(raw, res):
+    """The many-groups analysis and targets, into res."""
     if "groups" in raw:
         res["groups"] = analyse_groups(raw)
         g = res["groups"]
@@ -118,7 +129,18 @@ def analyse(raw):
             "no event lost or leaked with many groups":
             all(w["missing"] == 0 and w["outside"] == 0 for w in g["workload"].values()),
         })
-    return res
+        # The prototype of patches/prototype/, where the kernel has it.
+        if "fanout" in g["per_extra_group"]:
+            res["targets"].update({
+                "prototype (fanout): extra member group at most 100 instructions "
+                "per skipped event": g["per_extra_group"]["fanout"]["median"] <= 100,
+                **({"prototype (fanout): extra member group at most 100 instructions "
+                    "per event another member gets":
+                    g["hit_per_extra_group"]["fanout"]["median"] <= 100}
+                   if "fanout" in g["hit_per_extra_group"] else {}),
+                f"prototype (fanout): {g['counts'][-1]} member groups at least 0.5 "
+                "of unwatched": g["throughput"][f"fanout_{g['counts'][-1]}"]["median"] >= 0.5,
+            })
 
 
 # Kinds of the many-groups runs (fanbench.c's group_kinds[]) and names.
@@ -127,6 +149,7 @@ GROUP_KINDS = {
     "subtree_c": "C subtree_c",
     "bpf_subtree": "BPF bpf_subtree",
     "inotify": "inotify, recursive",
+    "fanout": "prototype: 1 dispatcher, N members (fanout)",
     "kind": "mark + hook, no walk (kind)",
     "ignored": "mark alone (ignore mask)",
 }
@@ -146,7 +169,7 @@ def analyse_groups(raw):
     wnone = work["none"]["runs"]
     out = {"counts": counts, "cost": {}, "second_group": {}, "per_extra_group": {},
            "walks_per_event": {}, "shared_per_event": {}, "throughput": {},
-           "workload": {}}
+           "workload": {}, "hit_cost": {}, "hit_per_extra_group": {}}
     lo, hi = counts[-2], counts[-1]
     for kind in GROUP_KINDS:
         if f"{kind}_{counts[0]}" not in micro:
@@ -163,6 +186,14 @@ def analyse_groups(raw):
         out["per_extra_group"][kind] = summary(
             [(micro[f"{kind}_{hi}"]["runs"][r] - micro[f"{kind}_{lo}"]["runs"][r])
              / (hi - lo) for r in range(rounds)])
+        # The event inside the first group's directory (fanbench "hit").
+        if f"hit_{kind}_{counts[0]}" in micro:
+            for n in counts:
+                out["hit_cost"][f"{kind}_{n}"] = summary(
+                    [micro[f"hit_{kind}_{n}"]["runs"][r] - none[r] for r in range(rounds)])
+            out["hit_per_extra_group"][kind] = summary(
+                [(micro[f"hit_{kind}_{hi}"]["runs"][r] - micro[f"hit_{kind}_{lo}"]["runs"][r])
+                 / (hi - lo) for r in range(rounds)])
         for n in counts:
             key = f"{kind}_{n}"
             if key not in work:
@@ -182,7 +213,8 @@ def markdown_groups(raw, res):
     lo, hi = counts[-2], counts[-1]
     lines = [
         "",
-        f"Many groups, each with its own filesystem mark and filter: ns per "
+        f"Many groups, each with its own filesystem mark and filter (the "
+        f"prototype: members of one dispatcher that has the mark): ns per "
         f"skipped event over no fanotify (a pwrite at depth {raw['micro_depth']}, "
         f"outside every group's directory; each group's filter has one root of "
         f"its own), the second group's cost, each group's beyond {lo} "
@@ -204,6 +236,22 @@ def markdown_groups(raw, res):
         lines.append(f"| {name} | " + " | ".join(cells)
                      + f" | {fmt(g['second_group'][kind], '.0f')}"
                      + f" | {fmt(g['per_extra_group'][kind], '.0f')} | {ws} |")
+    if g.get("hit_per_extra_group"):
+        lines += [
+            "",
+            "The same pwrite inside the first group's directory (it gets the "
+            "event, every other group skips it):",
+            "",
+            "| | " + " | ".join(f"{n} groups" for n in counts)
+            + f" | per group, {lo} to {hi} |",
+            "|---|" + "---|" * (len(counts) + 1),
+        ]
+        for kind, name in GROUP_KINDS.items():
+            if kind not in g["hit_per_extra_group"]:
+                continue
+            lines.append(f"| {name} | " + " | ".join(
+                fmt(g["hit_cost"][f"{kind}_{n}"], ".0f") for n in counts)
+                + f" | {fmt(g['hit_per_extra_group'][kind], '.0f')} |")
     wkinds = [k for k in GROUP_KINDS if f"{k}_{counts[0]}" in g["throughput"]]
     lines += [
         "",
@@ -225,7 +273,22 @@ def markdown_groups(raw, res):
     return lines
 
 
+def markdown_groups_only(raw, res, meta):
+    lines = [
+        f"fanotify filter benchmark, many groups only (fanbench -g), {meta['date']}, "
+        f"{meta['machine']}, VM under {meta['accel']}, kernel {meta['kernel']}",
+        f"{raw['rounds']} rounds; median [min, max] over rounds.",
+    ]
+    lines += markdown_groups(raw, res)
+    lines += ["", "Targets:"]
+    for target, ok in res["targets"].items():
+        lines.append(f"- {target.replace('_', ' ')}: {'met' if ok else 'MISSED'}")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(raw, res, meta):
+    if "configs" not in raw:
+        return markdown_groups_only(raw, res, meta)
     lines = [
         f"fanotify filter benchmark, {meta['date']}, {meta['machine']}, "
         f"VM under {meta['accel']}, kernel {meta['kernel']}",
@@ -356,7 +419,8 @@ def main():
     md = markdown(raw, res, meta)
     with open(os.path.join(args.outdir, "report.md"), "w") as f:
         f.write(md)
-    chart(raw, res, os.path.join(args.outdir, "bench.png"))
+    if "configs" in raw:
+        chart(raw, res, os.path.join(args.outdir, "bench.png"))
     print(md, end="")
 
 

@@ -11,7 +11,9 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 "$REPO/scripts/setup.sh" "$FANFILTER_KERNEL"
-kdir=$("$REPO/scripts/build-kernel.sh" test)
+# FANFILTER_BENCH_FLAVOR=prototype: the series and patches/prototype/
+# (scripts/prototype-bench.sh).
+kdir=$("$REPO/scripts/build-kernel.sh" "${FANFILTER_BENCH_FLAVOR:-test}")
 msg "building the Rust module and the benchmark"
 make -s -C "$REPO" KDIR="$kdir" module
 # One build per kernel tree: programs built against another kernel's

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh [test|debug]: builds the patched kernel of a flavor, for
+# build-kernel.sh [test|debug|prototype]: builds the patched kernel of a flavor, for
 # FANFILTER_KERNEL (lib.sh), if the cache has no build for the current
 # source, patches and config, and prints the tree's path.  Progress goes to
 # stderr, the full log into the tree.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kernel-tree.sh [test|debug]: makes sure the patched, configured kernel
+# kernel-tree.sh [test|debug|prototype]: makes sure the patched, configured kernel
 # tree for a flavor of FANFILTER_KERNEL (lib.sh) exists in the cache and
 # prints its path.  The tree is keyed by the hash of source version,
 # patches, config and toolchain (lib.sh).
@@ -24,6 +24,18 @@ while read -r p; do
 	git -C "$dir.tmp" apply --whitespace=error-all "$PATCHES/$p" ||
 		die "patch $KERNEL/$p does not apply"
 done < "$PATCHES/series"
+# The prototype flavor: measurement prototypes on top of the series.
+if [[ $flavor == prototype ]]; then
+	[[ -f $REPO/patches/prototype/$KERNEL/series ]] ||
+		die "no prototype for Linux $KERNEL (patches/prototype/$KERNEL)"
+	while read -r p; do
+		[[ -z $p || $p == \#* ]] && continue
+		msg "applying prototype $p"
+		git -C "$dir.tmp" apply --whitespace=error-all \
+			"$REPO/patches/prototype/$KERNEL/$p" ||
+			die "prototype $KERNEL/$p does not apply"
+	done < "$REPO/patches/prototype/$KERNEL/series"
+fi
 
 (
 	cd "$dir.tmp"

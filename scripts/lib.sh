@@ -84,6 +84,10 @@ kernel_key() {
 		done < "$PATCHES/series"
 		cat "${KERNEL_CONFIGS[@]}"
 		[[ $flavor == test ]] || cat "$REPO/qemu/kernel-$flavor.config"
+		if [[ $flavor == prototype ]]; then
+			cat "$REPO/patches/prototype/$KERNEL/series"
+			cat "$REPO/patches/prototype/$KERNEL/"*.patch
+		fi
 		echo "$flavor"
 		/usr/bin/rustc --version
 		"$CLANG" --version | head -1
@@ -91,7 +95,8 @@ kernel_key() {
 	} | sha256sum | cut -c1-16
 }
 
-# The built kernel tree for a flavor ("test" or "debug") of the current
+# The built kernel tree for a flavor ("test", "debug", or "prototype": the
+# series and patches/prototype/, for scripts/prototype-bench.sh) of the current
 # kernel; 6.12's trees keep the names they had before 7.3 was added.
 kernel_dir() {
 	local flavor=${1:-test} prefix=kernel
