@@ -207,6 +207,12 @@ def analyse_groups(raw):
     return out
 
 
+def groups_table_head(counts, extra=()):
+    """A many-groups table's head: a column per count, then @extra."""
+    return ["| | " + " | ".join([f"{n} groups" for n in counts] + list(extra)) + " |",
+            "|---|" + "---|" * (len(counts) + len(extra))]
+
+
 def markdown_groups(raw, res):
     g = res["groups"]
     counts = g["counts"]
@@ -220,9 +226,8 @@ def markdown_groups(raw, res):
         f"its own), the second group's cost, each group's beyond {lo} "
         f"(the slope from {lo} to {hi}), and walks / shared placements per event:",
         "",
-        "| | " + " | ".join(f"{n} groups" for n in counts)
-        + f" | 2nd group | per group, {lo} to {hi} | walks / shared per event, {hi} groups |",
-        "|---|" + "---|" * (len(counts) + 3),
+        *groups_table_head(counts, ("2nd group", f"per group, {lo} to {hi}",
+                                    f"walks / shared per event, {hi} groups")),
     ]
     for kind, name in GROUP_KINDS.items():
         if kind not in g["per_extra_group"]:
@@ -242,9 +247,7 @@ def markdown_groups(raw, res):
             "The same pwrite inside the first group's directory (it gets the "
             "event, every other group skips it):",
             "",
-            "| | " + " | ".join(f"{n} groups" for n in counts)
-            + f" | per group, {lo} to {hi} |",
-            "|---|" + "---|" * (len(counts) + 1),
+            *groups_table_head(counts, (f"per group, {lo} to {hi}",)),
         ]
         for kind, name in GROUP_KINDS.items():
             if kind not in g["hit_per_extra_group"]:
@@ -260,8 +263,7 @@ def markdown_groups(raw, res):
         "nobody reads the queues during the run, they are read and checked "
         "after it:",
         "",
-        "| | " + " | ".join(f"{n} groups" for n in counts) + " |",
-        "|---|" + "---|" * len(counts),
+        *groups_table_head(counts),
     ]
     for kind in wkinds:
         lines.append(f"| {GROUP_KINDS[kind]} | " + " | ".join(
