@@ -43,6 +43,34 @@ wait_for() {
 	return 1
 }
 
+# stop_timed SIGNAL PID [cont]: send SIGNAL to our child PID (then SIGCONT
+# if asked) and wait for it, killed after 30 s; sets $stop_ms (signal to
+# exit, in ms) and $stop_rc.  No fork between the two clock reads: under
+# TCG with the storms of these tests a fork (date, sleep) takes a few
+# hundred ms, which the process would be charged for.
+stop_timed() {
+	local t0 t1 dog
+	# The watchdog's sleep goes with it, not holding our output open.
+	(
+		trap 'kill $s; exit' TERM
+		sleep 30 &
+		s=$!
+		wait $s
+		kill -KILL "$2"
+	) >/dev/null 2>&1 &
+	dog=$!
+	# Digits only: the decimal point is the locale's.
+	t0=${EPOCHREALTIME//[!0-9]/}
+	kill -"$1" "$2"
+	[[ ${3:-} == cont ]] && kill -CONT "$2"
+	wait "$2"
+	stop_rc=$?
+	t1=${EPOCHREALTIME//[!0-9]/}
+	kill "$dog" 2>/dev/null
+	wait "$dog" 2>/dev/null
+	stop_ms=$(((t1 - t0) / 1000))
+}
+
 # start_bg OUT ERR COMMAND...: run a fanfilter watch or guard command line
 # (perhaps under setpriv) in the background until its readiness line, or
 # its end; sets $bgpid.
@@ -413,33 +441,6 @@ gone() {
 	return 1
 }
 
-# stop_timed SIGNAL PID [cont]: send SIGNAL to our child PID (then SIGCONT
-# if asked) and wait for it, killed after 30 s; sets $stop_ms (signal to
-# exit, in ms) and $stop_rc.  No fork between the two clock reads: under
-# TCG with the storms of these tests a fork (date, sleep) takes a few
-# hundred ms, which the process would be charged for.
-stop_timed() {
-	local t0 t1 dog
-	# The watchdog's sleep goes with it, not holding our output open.
-	(
-		trap 'kill $s; exit' TERM
-		sleep 30 &
-		s=$!
-		wait $s
-		kill -KILL "$2"
-	) >/dev/null 2>&1 &
-	dog=$!
-	# Digits only: the decimal point is the locale's.
-	t0=${EPOCHREALTIME//[!0-9]/}
-	kill -"$1" "$2"
-	[[ ${3:-} == cont ]] && kill -CONT "$2"
-	wait "$2"
-	stop_rc=$?
-	t1=${EPOCHREALTIME//[!0-9]/}
-	kill "$dog" 2>/dev/null
-	wait "$dog" 2>/dev/null
-	stop_ms=$(((t1 - t0) / 1000))
-}
 
 # 19. the administrator revokes the guard's filter: permission events now
 # reach the guard's queue.  It must answer them (it polled only the trace
