@@ -985,6 +985,16 @@ static void print_series(const char *key, double *v, int n, int last)
 	printf("]}%s\n", last ? "" : ",");
 }
 
+/* print_series() of group kind @k with group_counts[@n], named @prefix kind_n. */
+static void print_group_series(const char *prefix, int k, int n, double *v)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s%s_%d", prefix, group_kinds[k],
+		 group_counts[n]);
+	print_series(key, v, rounds, 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const char configs[] = "abcdef";
@@ -1156,22 +1166,11 @@ groups:
 		if (!group_kind_runs(k))
 			continue;
 		for (int n = 0; n < NGCOUNTS; n++) {
-			char key[64];
-
-			snprintf(key, sizeof(key), "%s_%d", group_kinds[k],
-				 group_counts[n]);
-			print_series(key, gmicro[k][n], rounds, 0);
-			snprintf(key, sizeof(key), "walks_%s_%d",
-				 group_kinds[k], group_counts[n]);
-			print_series(key, gwalks[k][n], rounds, 0);
-			snprintf(key, sizeof(key), "shared_%s_%d",
-				 group_kinds[k], group_counts[n]);
-			print_series(key, gshared[k][n], rounds, 0);
-			if (!group_kind_hits(k))
-				continue;
-			snprintf(key, sizeof(key), "hit_%s_%d",
-				 group_kinds[k], group_counts[n]);
-			print_series(key, ghit[k][n], rounds, 0);
+			print_group_series("", k, n, gmicro[k][n]);
+			print_group_series("walks_", k, n, gwalks[k][n]);
+			print_group_series("shared_", k, n, gshared[k][n]);
+			if (group_kind_hits(k))
+				print_group_series("hit_", k, n, ghit[k][n]);
 		}
 	}
 	print_series("none", micro_none, rounds, 1);
