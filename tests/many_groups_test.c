@@ -475,7 +475,14 @@ static int group_sees_y(int i)
 	return 0;
 }
 
-TEST_F(many, rename_storm_changes_no_group_s_answer)
+/*
+ * The storms below take seconds on a test kernel and minutes on the debug
+ * kernel (KASAN, lockdep) under TCG: past the harness's default 30 s.
+ */
+#define MANY_STORM_TIMEOUT	900
+
+TEST_F_TIMEOUT(many, rename_storm_changes_no_group_s_answer,
+	       MANY_STORM_TIMEOUT)
 {
 	struct storm s = { 0 };
 	char path[PATH_MAX];
@@ -536,7 +543,8 @@ static void *churn_filters(void *arg)
 	return NULL;
 }
 
-TEST_F(many, filters_attached_and_detached_meanwhile_change_nothing)
+TEST_F_TIMEOUT(many, filters_attached_and_detached_meanwhile_change_nothing,
+	       MANY_STORM_TIMEOUT)
 {
 	struct churn c = { 0 };
 	int churned[GROUPS], y;
