@@ -13,7 +13,13 @@ source "$(dirname "$0")/lib.sh"
 "$REPO/scripts/setup.sh" "$FANFILTER_KERNEL"
 # FANFILTER_BENCH_FLAVOR=prototype: the series and patches/prototype/
 # (scripts/prototype-bench.sh).
-kdir=$("$REPO/scripts/build-kernel.sh" "${FANFILTER_BENCH_FLAVOR:-test}")
+flavor=${FANFILTER_BENCH_FLAVOR:-test}
+kdir=$("$REPO/scripts/build-kernel.sh" "$flavor")
+# A hand-built tree (FANFILTER_KDIR) must have the prototype too: without
+# it the fanout rows would silently be missing.
+[[ $flavor != prototype ]] ||
+	grep -qx 'CONFIG_FANOTIFY_FANOUT_PROTO=y' "$kdir/.config" ||
+	die "$kdir has no CONFIG_FANOTIFY_FANOUT_PROTO"
 msg "building the Rust module and the benchmark"
 make -s -C "$REPO" KDIR="$kdir" module
 # One build per kernel tree: programs built against another kernel's
@@ -51,4 +57,6 @@ accel=$(cat "$out/accel")
 [[ $accel == tcg && -n $FANFILTER_TCG_OPTS ]] && accel+=" ($FANFILTER_TCG_OPTS)"
 /usr/bin/python3 "$REPO/bench/report.py" "$out" --accel "$accel" \
 	--machine "$machine" --kernel "$(basename "$kdir")"
+[[ $flavor != prototype ]] || grep -q '"fanout_1"' "$out/bench.json" ||
+	die "no fanout rows in $out/bench.json: the prototype did not run"
 msg "results: $out"

@@ -441,7 +441,6 @@ gone() {
 	return 1
 }
 
-
 # 19. the administrator revokes the guard's filter: permission events now
 # reach the guard's queue.  It must answer them (it polled only the trace
 # pipe, so every open on the filesystem hung) and say that nothing is
