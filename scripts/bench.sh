@@ -48,7 +48,7 @@ vm_rc=0
 	"$REPO/src/fanotify_filters.ko" "$bench_out/fanbench" \
 	"${args[@]}" || vm_rc=$?
 if [[ $(cat "$out/bench.rc" 2>/dev/null) != 0 ]]; then
-	tail -5 "$out/bench.log" "$out/guest.log" >&2 || true
+	tail -n 5 "$out/bench.log" "$out/guest.log" >&2 || true
 	die "the benchmark did not finish (vng status $vm_rc); logs: $out"
 fi
 machine="$(nproc) host CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
