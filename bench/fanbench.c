@@ -773,8 +773,8 @@ static double micro_groups(const char *kind, int nr, int hit)
 	if (fd < 0)
 		die(deep_file);
 	memcpy(roots, micro_root_fds, sizeof(roots));
-	snprintf(path, sizeof(path), "%s/deep", base);
 	if (hit) {
+		snprintf(path, sizeof(path), "%s/deep", base);
 		roots[0] = open(path, O_RDONLY | O_DIRECTORY);
 		if (roots[0] < 0)
 			die(path);
@@ -1057,8 +1057,10 @@ int main(int argc, char **argv)
 		}
 		micro_none[r] = micro_run(NULL, MICRO_DEPTH, 1);
 		/* The hook without a walk: "kind" skips files at once. */
-		micro_kind[r] = micro_run("kind", MICRO_DEPTH, 0);
-		micro_ign[r] = micro_run("ignored", MICRO_DEPTH, 0);
+		if (!groups_only) {
+			micro_kind[r] = micro_run("kind", MICRO_DEPTH, 0);
+			micro_ign[r] = micro_run("ignored", MICRO_DEPTH, 0);
+		}
 		for (int i = 0; i < NDEPTH && !groups_only; i++) {
 			micro_c[i][r] = micro_run("subtree", depths[i], 1);
 			micro_d[i][r] = micro_run("subtree_c", depths[i], 1);
