@@ -171,29 +171,33 @@ def analyse_groups(raw):
            "walks_per_event": {}, "shared_per_event": {}, "throughput": {},
            "workload": {}, "hit_cost": {}, "hit_per_extra_group": {}}
     lo, hi = counts[-2], counts[-1]
+
+    def cost(key):
+        """The series @key over no fanotify, per round."""
+        return summary([micro[key]["runs"][r] - none[r] for r in range(rounds)])
+
+    def slope(prefix):
+        """Each group's cost beyond lo: the series @prefix<n>, lo to hi."""
+        return summary([(micro[f"{prefix}{hi}"]["runs"][r] - micro[f"{prefix}{lo}"]["runs"][r])
+                        / (hi - lo) for r in range(rounds)])
+
     for kind in GROUP_KINDS:
         if f"{kind}_{counts[0]}" not in micro:
             continue
         for n in counts:
-            out["cost"][f"{kind}_{n}"] = summary(
-                [micro[f"{kind}_{n}"]["runs"][r] - none[r] for r in range(rounds)])
+            out["cost"][f"{kind}_{n}"] = cost(f"{kind}_{n}")
             if f"walks_{kind}_{n}" in micro:
                 out["walks_per_event"][f"{kind}_{n}"] = micro[f"walks_{kind}_{n}"]["median"]
                 out["shared_per_event"][f"{kind}_{n}"] = micro[f"shared_{kind}_{n}"]["median"]
         out["second_group"][kind] = summary(
             [micro[f"{kind}_2"]["runs"][r] - micro[f"{kind}_1"]["runs"][r]
              for r in range(rounds)])
-        out["per_extra_group"][kind] = summary(
-            [(micro[f"{kind}_{hi}"]["runs"][r] - micro[f"{kind}_{lo}"]["runs"][r])
-             / (hi - lo) for r in range(rounds)])
+        out["per_extra_group"][kind] = slope(f"{kind}_")
         # The event inside the first group's directory (fanbench "hit").
         if f"hit_{kind}_{counts[0]}" in micro:
             for n in counts:
-                out["hit_cost"][f"{kind}_{n}"] = summary(
-                    [micro[f"hit_{kind}_{n}"]["runs"][r] - none[r] for r in range(rounds)])
-            out["hit_per_extra_group"][kind] = summary(
-                [(micro[f"hit_{kind}_{hi}"]["runs"][r] - micro[f"hit_{kind}_{lo}"]["runs"][r])
-                 / (hi - lo) for r in range(rounds)])
+                out["hit_cost"][f"{kind}_{n}"] = cost(f"hit_{kind}_{n}")
+            out["hit_per_extra_group"][kind] = slope(f"hit_{kind}_")
         for n in counts:
             key = f"{kind}_{n}"
             if key not in work:
@@ -281,11 +285,13 @@ def markdown_groups_only(raw, res, meta):
         f"{meta['machine']}, VM under {meta['accel']}, kernel {meta['kernel']}",
         f"{raw['rounds']} rounds; median [min, max] over rounds.",
     ]
-    lines += markdown_groups(raw, res)
-    lines += ["", "Targets:"]
-    for target, ok in res["targets"].items():
-        lines.append(f"- {target.replace('_', ' ')}: {'met' if ok else 'MISSED'}")
+    lines += markdown_groups(raw, res) + markdown_targets(res)
     return "\n".join(lines) + "\n"
+
+
+def markdown_targets(res):
+    return ["", "Targets:"] + [f"- {target.replace('_', ' ')}: {'met' if ok else 'MISSED'}"
+                               for target, ok in res["targets"].items()]
 
 
 def markdown(raw, res, meta):
@@ -348,12 +354,7 @@ def markdown(raw, res, meta):
     ]
     if "groups" in res:
         lines += markdown_groups(raw, res)
-    lines += [
-        "",
-        "Targets:",
-    ]
-    for target, ok in res["targets"].items():
-        lines.append(f"- {target.replace('_', ' ')}: {'met' if ok else 'MISSED'}")
+    lines += markdown_targets(res)
     return "\n".join(lines) + "\n"
 
 
