@@ -626,6 +626,7 @@ static const char *const group_kinds[] = {
 	"subtree", "subtree_c", "bpf_subtree", "inotify", "fanout", "kind",
 	"ignored",
 };
+
 #define NGKINDS		7
 /* Kinds run on the workload too (the others only explain the micro cost). */
 #define NGWORK		5
@@ -1023,7 +1024,8 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1 || rounds < 1 || rounds > 64 ||
 	    iterations < INSIDE_EVERY || iterations > MAX_ITER) {
-		fprintf(stderr, "usage: fanbench [-g] [-r rounds] [-n iterations] [-m micro_ops] DIR\n");
+		fprintf(stderr, "%s\n",
+			"usage: fanbench [-g] [-r rounds] [-n iterations] [-m micro_ops] DIR");
 		return 2;
 	}
 	base = argv[optind];

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 
 #include "kselftest_harness.h"
 
@@ -33,6 +34,7 @@
 static const char *const dirs[] = {
 	"a", "a/x", "a/x/y", "b", "c", "c/z", "",
 };
+
 static const int group_roots[GROUPS][3] = {
 	{ 0, -1 }, { 1, -1 }, { 2, -1 }, { 3, -1 }, { 4, -1 }, { 3, 5, -1 },
 	{ 6, -1 }, { 1, 3, -1 }, { 5, -1 }, { 2, 4, -1 }, { 0, -1 }, { 3, -1 },
@@ -89,23 +91,28 @@ static const char *label_of(const struct file_handle *fh)
 	return "?";
 }
 
-FIXTURE(many) {
+/* The test filesystem, the tree's copy in use and the groups on it. */
+struct many_tree {
 	struct test_fs fs;
 	char top[128];
 	int fan[GROUPS];
 };
 
+FIXTURE(many) {
+	struct many_tree t;
+};
+
 /* A fresh copy of the tree under fs.root/<run>; its path goes to top. */
-static int make_tree(FIXTURE_DATA(many) *self, int run)
+static int make_tree(struct many_tree *t, int run)
 {
 	char path[PATH_MAX];
 
-	snprintf(self->top, sizeof(self->top), "%s/run%d", self->fs.root, run);
-	if (mkdir(self->top, 0755))
+	snprintf(t->top, sizeof(t->top), "%s/run%d", t->fs.root, run);
+	if (mkdir(t->top, 0755))
 		return -1;
 	nr_labels = 0;
-	for (unsigned int i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", self->top, dirs[i]);
+	for (unsigned int i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", t->top, dirs[i]);
 		if ((*dirs[i] && mkdir(path, 0755)) || label_dir(path, dirs[i]))
 			return -1;
 	}
@@ -113,16 +120,16 @@ static int make_tree(FIXTURE_DATA(many) *self, int run)
 }
 
 /* A group on the test filesystem with group @i's filter and roots. */
-static int open_group(FIXTURE_DATA(many) *self, int i)
+static int open_group(struct many_tree *t, int i)
 {
 	int fds[3], nr = 0, fan, ret;
 	char path[PATH_MAX];
 
-	fan = dfid_name_group(self->fs.root, MASK);
+	fan = dfid_name_group(t->fs.root, MASK);
 	if (fan < 0)
 		return -1;
 	for (; group_roots[i][nr] >= 0; nr++) {
-		snprintf(path, sizeof(path), "%s/%s", self->top,
+		snprintf(path, sizeof(path), "%s/%s", t->top,
 			 dirs[group_roots[i][nr]]);
 		fds[nr] = open(path, O_RDONLY | O_DIRECTORY);
 	}
@@ -137,13 +144,13 @@ static int open_group(FIXTURE_DATA(many) *self, int i)
 }
 
 /* The tree run0 and every group on it. */
-static int tree_with_groups(FIXTURE_DATA(many) *self)
+static int tree_with_groups(struct many_tree *t)
 {
-	if (make_tree(self, 0))
+	if (make_tree(t, 0))
 		return -1;
 	for (int i = 0; i < GROUPS; i++) {
-		self->fan[i] = open_group(self, i);
-		if (self->fan[i] < 0)
+		t->fan[i] = open_group(t, i);
+		if (t->fan[i] < 0)
 			return -1;
 	}
 	return 0;
@@ -152,16 +159,16 @@ static int tree_with_groups(FIXTURE_DATA(many) *self)
 FIXTURE_SETUP(many)
 {
 	for (int i = 0; i < GROUPS; i++)
-		self->fan[i] = -1;
-	ASSERT_EQ(0, test_fs_setup(&self->fs));
+		self->t.fan[i] = -1;
+	ASSERT_EQ(0, test_fs_setup(&self->t.fs));
 }
 
 FIXTURE_TEARDOWN(many)
 {
 	for (int i = 0; i < GROUPS; i++)
-		if (self->fan[i] >= 0)
-			close(self->fan[i]);
-	test_fs_teardown(&self->fs);
+		if (self->t.fan[i] >= 0)
+			close(self->t.fan[i]);
+	test_fs_teardown(&self->t.fs);
 }
 
 static int file_op(const char *top, const char *name, int write_it)
@@ -225,7 +232,7 @@ static int script(const char *top)
 	char path[PATH_MAX];
 	int fd;
 
-	for (unsigned int i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(dirs); i++) {
 		char name[PATH_MAX];
 
 		snprintf(name, sizeof(name), "%s%sf%u", dirs[i],
@@ -302,30 +309,30 @@ TEST_F(many, every_group_gets_what_it_gets_alone)
 	static char together[GROUPS][16384], alone[16384];
 	unsigned long shared;
 
-	ASSERT_EQ(0, make_tree(self, 0));
+	ASSERT_EQ(0, make_tree(&self->t, 0));
 	for (int i = 0; i < GROUPS; i++) {
-		self->fan[i] = open_group(self, i);
-		ASSERT_LE(0, self->fan[i]) TH_LOG("group %d (%s)", i,
-						  group_filter(i));
+		self->t.fan[i] = open_group(&self->t, i);
+		ASSERT_LE(0, self->t.fan[i])
+			TH_LOG("group %d (%s)", i, group_filter(i));
 	}
 	shared = locate_stat("shared");
-	ASSERT_EQ(0, script(self->top));
+	ASSERT_EQ(0, script(self->t.top));
 	/* The groups did share walks. */
 	EXPECT_LT(shared, locate_stat("shared"));
 	for (int i = 0; i < GROUPS; i++) {
-		ASSERT_EQ(0, events_text(self->fan[i], together[i],
+		ASSERT_EQ(0, events_text(self->t.fan[i], together[i],
 					 sizeof(together[i])));
-		close(self->fan[i]);
-		self->fan[i] = -1;
+		close(self->t.fan[i]);
+		self->t.fan[i] = -1;
 	}
 	for (int i = 0; i < GROUPS; i++) {
-		ASSERT_EQ(0, make_tree(self, i + 1));
-		self->fan[i] = open_group(self, i);
-		ASSERT_LE(0, self->fan[i]);
-		ASSERT_EQ(0, script(self->top));
-		ASSERT_EQ(0, events_text(self->fan[i], alone, sizeof(alone)));
-		close(self->fan[i]);
-		self->fan[i] = -1;
+		ASSERT_EQ(0, make_tree(&self->t, i + 1));
+		self->t.fan[i] = open_group(&self->t, i);
+		ASSERT_LE(0, self->t.fan[i]);
+		ASSERT_EQ(0, script(self->t.top));
+		ASSERT_EQ(0, events_text(self->t.fan[i], alone, sizeof(alone)));
+		close(self->t.fan[i]);
+		self->t.fan[i] = -1;
 		EXPECT_STREQ(alone, together[i]) TH_LOG("group %d (%s)", i,
 							group_filter(i));
 		/* The script has events inside every group. */
@@ -342,11 +349,11 @@ TEST_F(many, groups_of_an_event_share_one_walk)
 	int fd;
 
 	ASSERT_EQ(0, pin_to(0));
-	ASSERT_EQ(0, tree_with_groups(self));
+	ASSERT_EQ(0, tree_with_groups(&self->t));
 	/* Outside every group (the group of "" is on the root of run0). */
-	snprintf(path, sizeof(path), "%s/elsewhere", self->fs.root);
+	snprintf(path, sizeof(path), "%s/elsewhere", self->t.fs.root);
 	ASSERT_EQ(0, mkdir(path, 0755));
-	snprintf(path, sizeof(path), "%s/elsewhere/f", self->fs.root);
+	snprintf(path, sizeof(path), "%s/elsewhere/f", self->t.fs.root);
 	fd = open(path, O_WRONLY | O_CREAT, 0644);
 	ASSERT_LE(0, fd);
 	walks = locate_stat("walks");
@@ -364,12 +371,12 @@ TEST_F(many, groups_of_an_event_share_one_walk)
 	 * others use it.  Pinned: only a preemption between two groups
 	 * makes one walk again.
 	 */
-	EXPECT_LE(dwalks, (unsigned long)2 * writes + writes / 10);
+	EXPECT_LE(dwalks, 2UL * writes + writes / 10);
 	EXPECT_LE((unsigned long)(GROUPS - 2) * writes - writes / 10, dshared);
 	for (int i = 0; i < GROUPS; i++) {
 		char buf[64];
 
-		EXPECT_EQ(-1, read(self->fan[i], buf, sizeof(buf)));
+		EXPECT_EQ(-1, read(self->t.fan[i], buf, sizeof(buf)));
 	}
 }
 
@@ -379,8 +386,8 @@ TEST_F(many, a_moved_file_is_placed_again_at_each_event)
 	struct event_names *ev = calloc(1, sizeof(*ev));
 
 	ASSERT_NE(NULL, ev);
-	ASSERT_EQ(0, tree_with_groups(self));
-	ASSERT_EQ(0, script(self->top));
+	ASSERT_EQ(0, tree_with_groups(&self->t));
+	ASSERT_EQ(0, script(self->t.top));
 	for (int i = 0; i < GROUPS; i++) {
 		int in_y = 0, in_b = 0, in_z = 0, writes;
 
@@ -391,7 +398,7 @@ TEST_F(many, a_moved_file_is_placed_again_at_each_event)
 			in_b |= !*d || !strcmp(d, "b");
 			in_z |= !*d || !strcmp(d, "c") || !strcmp(d, "c/z");
 		}
-		ASSERT_EQ(0, read_event_names(self->fan[i], ev));
+		ASSERT_EQ(0, read_event_names(self->t.fan[i], ev));
 		/*
 		 * One write in each of y, b and z: events of different
 		 * directories never merge, so one event per place inside.
@@ -421,7 +428,7 @@ static int write_files(int dir_fd, int n)
 
 struct storm {
 	char a[PATH_MAX], a2[PATH_MAX], c[PATH_MAX], c2[PATH_MAX];
-	volatile int stop;
+	atomic_int stop;
 	long renames;
 };
 
@@ -492,12 +499,12 @@ TEST_F_TIMEOUT(many, rename_storm_changes_no_group_s_answer,
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs two CPUs");
-	ASSERT_EQ(0, tree_with_groups(self));
-	snprintf(s.a, sizeof(s.a), "%s/a/x", self->top);
-	snprintf(s.a2, sizeof(s.a2), "%s/a/x2", self->top);
-	snprintf(s.c, sizeof(s.c), "%s/c/z", self->top);
-	snprintf(s.c2, sizeof(s.c2), "%s/c/z2", self->top);
-	snprintf(path, sizeof(path), "%s/a/x/y", self->top);
+	ASSERT_EQ(0, tree_with_groups(&self->t));
+	snprintf(s.a, sizeof(s.a), "%s/a/x", self->t.top);
+	snprintf(s.a2, sizeof(s.a2), "%s/a/x2", self->t.top);
+	snprintf(s.c, sizeof(s.c), "%s/c/z", self->t.top);
+	snprintf(s.c2, sizeof(s.c2), "%s/c/z2", self->t.top);
+	snprintf(path, sizeof(path), "%s/a/x/y", self->t.top);
 	y = open(path, O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, y);
 	ASSERT_EQ(0, pin_to(0));
@@ -511,7 +518,7 @@ TEST_F_TIMEOUT(many, rename_storm_changes_no_group_s_answer,
 	EXPECT_LT(0, s.renames);
 	for (int i = 0; i < GROUPS; i++) {
 		EXPECT_EQ(group_sees_y(i) ? STORM_FILES : 0,
-			  count_modify(self->fan[i])) TH_LOG("group %d (%s)", i,
+			  count_modify(self->t.fan[i])) TH_LOG("group %d (%s)", i,
 							     group_filter(i));
 	}
 }
@@ -520,7 +527,7 @@ struct churn {
 	int *fans;
 	int nr;
 	int root_fd;
-	volatile int stop;
+	atomic_int stop;
 	long cycles;
 	int error;
 };
@@ -553,17 +560,17 @@ TEST_F_TIMEOUT(many, filters_attached_and_detached_meanwhile_change_nothing,
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs two CPUs");
-	ASSERT_EQ(0, tree_with_groups(self));
+	ASSERT_EQ(0, tree_with_groups(&self->t));
 	for (int i = 0; i < GROUPS; i++) {
-		churned[i] = dfid_name_group(self->fs.root, FAN_MODIFY);
+		churned[i] = dfid_name_group(self->t.fs.root, FAN_MODIFY);
 		ASSERT_LE(0, churned[i]);
 	}
-	snprintf(path, sizeof(path), "%s/b", self->top);
+	snprintf(path, sizeof(path), "%s/b", self->t.top);
 	c.root_fd = open(path, O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, c.root_fd);
 	c.fans = churned;
 	c.nr = GROUPS;
-	snprintf(path, sizeof(path), "%s/a/x/y", self->top);
+	snprintf(path, sizeof(path), "%s/a/x/y", self->t.top);
 	y = open(path, O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, y);
 	ASSERT_EQ(0, pin_to(0));
@@ -579,9 +586,8 @@ TEST_F_TIMEOUT(many, filters_attached_and_detached_meanwhile_change_nothing,
 		ASSERT_LE(0, d);
 		EXPECT_EQ(0, write_files(d, 100));
 		close(d);
-		for (int k = 0; k < GROUPS; k++) {
+		for (int k = 0; k < GROUPS; k++)
 			EXPECT_LE(0, count_modify(churned[k]));
-		}
 	}
 	c.stop = 1;
 	ASSERT_EQ(0, pthread_join(thread, NULL));
@@ -592,7 +598,7 @@ TEST_F_TIMEOUT(many, filters_attached_and_detached_meanwhile_change_nothing,
 	EXPECT_LT(0, c.cycles);
 	for (int i = 0; i < GROUPS; i++) {
 		EXPECT_EQ(group_sees_y(i) ? STORM_FILES : 0,
-			  count_modify(self->fan[i])) TH_LOG("group %d", i);
+			  count_modify(self->t.fan[i])) TH_LOG("group %d", i);
 		EXPECT_LE(0, count_modify(churned[i]));
 		close(churned[i]);
 	}
@@ -610,7 +616,7 @@ struct perm_groups {
 	int pre[2], ca, cb;
 	char from[PATH_MAX], to[PATH_MAX];
 	int pre_answered, ca_got, cb_got, error;
-	volatile int done;
+	atomic_int done;
 };
 
 static int subtree_perm_group(const char *path, unsigned int class,
@@ -692,9 +698,9 @@ TEST_F(many, a_walk_recorded_before_a_rename_is_not_used_after_it)
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs two CPUs");
-	ASSERT_EQ(0, make_tree(self, 0));
-	snprintf(a, sizeof(a), "%s/a", self->top);
-	snprintf(b, sizeof(b), "%s/b", self->top);
+	ASSERT_EQ(0, make_tree(&self->t, 0));
+	snprintf(a, sizeof(a), "%s/a", self->t.top);
+	snprintf(b, sizeof(b), "%s/b", self->t.top);
 	snprintf(g.from, sizeof(g.from), "%s/f", a);
 	snprintf(g.to, sizeof(g.to), "%s/f", b);
 	fd = open(g.from, O_WRONLY | O_CREAT, 0644);
@@ -702,13 +708,13 @@ TEST_F(many, a_walk_recorded_before_a_rename_is_not_used_after_it)
 	close(fd);
 	ASSERT_EQ(0, pin_to(0));
 	for (int i = 0; i < 2; i++) {
-		g.pre[i] = subtree_perm_group(self->fs.root,
-					      FAN_CLASS_PRE_CONTENT, self->top);
+		g.pre[i] = subtree_perm_group(self->t.fs.root,
+					      FAN_CLASS_PRE_CONTENT, self->t.top);
 		ASSERT_LE(0, g.pre[i]);
 	}
-	g.ca = subtree_perm_group(self->fs.root, FAN_CLASS_CONTENT, a);
+	g.ca = subtree_perm_group(self->t.fs.root, FAN_CLASS_CONTENT, a);
 	ASSERT_LE(0, g.ca);
-	g.cb = subtree_perm_group(self->fs.root, FAN_CLASS_CONTENT, b);
+	g.cb = subtree_perm_group(self->t.fs.root, FAN_CLASS_CONTENT, b);
 	ASSERT_LE(0, g.cb);
 	ASSERT_EQ(0, pthread_create(&thread, NULL, perm_listener, &g));
 	walks = locate_stat("walks");
